@@ -1,0 +1,33 @@
+# Jiuzhu — every target installs what it needs into .venv first.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: help run test lint bench fuzz clean
+
+help: ## list the targets
+	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-6s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP) ## start PostgreSQL (embedded unless DATABASE_URL), migrate, seed, 3 services + gateway
+	$(BIN)/jiuzhu up
+
+test: $(STAMP) ## run the whole suite against a real PostgreSQL
+	$(BIN)/python -m pytest
+
+lint: $(STAMP) ## ruff and mypy --strict
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+bench: $(STAMP) ## gateway benchmark (prints a table)
+	$(BIN)/python bench/gateway.py
+
+clean: ## remove the virtualenv and local data (database, keys)
+	rm -rf $(VENV) var

@@ -1,0 +1,117 @@
+"""A streaming reverse proxy on one shared keep-alive pool: bodies are never buffered whole."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+import httpx
+from starlette.types import Receive, Scope, Send
+
+from services.common.errors import DomainError
+
+log = logging.getLogger("jiuzhu.gateway")
+
+# RFC 9110 §7.6.1 connection-specific fields, never forwarded.
+HOP_BY_HOP = frozenset(
+    {
+        b"connection",
+        b"keep-alive",
+        b"proxy-authenticate",
+        b"proxy-authorization",
+        b"proxy-connection",
+        b"te",
+        b"trailer",
+        b"transfer-encoding",
+        b"upgrade",
+    }
+)
+
+
+def _strip_hop_by_hop(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    named = {
+        token.strip().lower()
+        for name, value in headers
+        if name.lower() == b"connection"
+        for token in value.split(b",")
+    }
+    return [(k, v) for k, v in headers if k.lower() not in HOP_BY_HOP and k.lower() not in named]
+
+
+def upstream_unreachable() -> DomainError:
+    return DomainError("UPSTREAM_UNAVAILABLE", "后端服务不可用", "The service behind the gateway is unreachable", 502)
+
+
+def upstream_timeout() -> DomainError:
+    return DomainError("UPSTREAM_TIMEOUT", "后端服务响应超时", "The service behind the gateway timed out", 504)
+
+
+async def _body(receive: Receive) -> AsyncIterator[bytes]:
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return
+        chunk = message.get("body", b"")
+        if chunk:
+            yield chunk
+        if not message.get("more_body", False):
+            return
+
+
+async def _read_all(receive: Receive) -> bytes:
+    return b"".join([c async for c in _body(receive)])
+
+
+async def forward(
+    client: httpx.AsyncClient, base_url: str, scope: Scope, receive: Receive, send: Send, request_id: str
+) -> None:
+    """Send the request upstream and stream the answer back; raise DomainError for 502/504."""
+    headers = [(k, v) for k, v in _strip_hop_by_hop(list(scope["headers"])) if k.lower() not in (b"host", b"x-request-id")]
+    client_addr = scope.get("client")
+    forwarded_for = next((v.decode("latin-1") for k, v in headers if k == b"x-forwarded-for"), None)
+    headers = [(k, v) for k, v in headers if k not in (b"x-forwarded-for", b"x-forwarded-proto")]
+    if client_addr:
+        chain = f"{forwarded_for}, {client_addr[0]}" if forwarded_for else client_addr[0]
+        headers.append((b"x-forwarded-for", chain.encode("latin-1")))
+    headers.append((b"x-forwarded-proto", scope.get("scheme", "http").encode()))
+    headers.append((b"x-request-id", request_id.encode()))
+
+    method: str = scope["method"]
+    url = base_url + scope.get("raw_path", scope["path"].encode()).decode("latin-1")
+    if scope.get("query_string"):
+        url += "?" + scope["query_string"].decode("latin-1")
+    # Only idempotent reads are retried, so only they are read whole first; writes stream through.
+    retryable = method in ("GET", "HEAD")
+    content: bytes | AsyncIterator[bytes] = await _read_all(receive) if retryable else _body(receive)
+
+    attempts = 2 if retryable else 1
+    response: httpx.Response | None = None
+    for attempt in range(attempts):
+        request = client.build_request(method, url, headers=headers, content=content)
+        try:
+            response = await client.send(request, stream=True)
+            break
+        except httpx.TimeoutException:
+            raise upstream_timeout() from None
+        except httpx.TransportError as exc:
+            log.warning("upstream %s unreachable (attempt %d): %s", base_url, attempt + 1, type(exc).__name__)
+            if attempt + 1 == attempts:
+                raise upstream_unreachable() from None
+    assert response is not None  # noqa: S101 - the loop either sets it or raises
+    try:
+        # The gateway's own server adds Date; Server banners are never shown.
+        out_headers = [
+            (k, v)
+            for k, v in _strip_hop_by_hop(list(response.headers.raw))
+            if k.lower() not in (b"server", b"date", b"x-request-id")
+        ]
+        out_headers.append((b"x-request-id", request_id.encode()))
+        await send({"type": "http.response.start", "status": response.status_code, "headers": out_headers})
+        async for chunk in response.aiter_raw():
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+    except httpx.HTTPError as exc:
+        # Headers are gone already: the client sees a cut response, the log says why.
+        log.warning("upstream %s failed mid-response: %s", base_url, type(exc).__name__)
+    finally:
+        await response.aclose()

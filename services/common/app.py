@@ -1,0 +1,89 @@
+"""The app factory shared by the three services: lifespan, errors, request ids, health, auth scheme."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
+
+from services.common import problems
+from services.common.auth.keys import CachedPublicKeys, KeyStore
+from services.common.auth.revocation import RevocationList
+from services.common.auth.tokens import TokenVerifier
+from services.common.database import Database, resolve_url
+from services.common.health import database_problems
+from services.common.logs import configure_logging
+from services.common.requestid import RequestIdMiddleware
+from services.common.settings import Settings, get_settings
+from services.common.transaction import TransactionalRoute
+
+
+def router(**kwargs: Any) -> APIRouter:
+    """Every domain router: each endpoint runs in one transaction committed before the response."""
+    return APIRouter(route_class=TransactionalRoute, **kwargs)
+
+
+def create_service_app(
+    *,
+    name: str,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter],
+    settings: Settings | None = None,
+    database_url: str | None = None,
+) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(name)
+        db = Database(database_url or resolve_url(settings), pool_size=settings.db_pool_size)
+        keys = CachedPublicKeys(KeyStore(settings.keys_dir), settings.key_reload_interval)
+        revoked = RevocationList(db.engine)
+        app.state.db = db
+        app.state.verifier = TokenVerifier(settings, keys, revoked.contains)
+        try:
+            yield
+        finally:
+            await db.dispose()
+
+    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+    app.state.service_name = name
+    app.state.settings = settings
+    problems.install(app)
+    app.add_middleware(RequestIdMiddleware)
+
+    @app.get("/healthz", tags=["health"], summary="进程存活 (liveness)")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"], summary="就绪检查 (readiness: database, migrations)")
+    async def readyz() -> JSONResponse:
+        failing = await database_problems(app.state.db.engine)
+        body = {"status": "ready" if not failing else "not_ready", "problems": failing}
+        return JSONResponse(body, status_code=200 if not failing else 503)
+
+    for r in routers:
+        app.include_router(r)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=title, version=app.version, description=description, routes=app.routes)
+            components = schema.setdefault("components", {})
+            components.setdefault("securitySchemes", {})["bearer"] = {
+                "type": "http",
+                "scheme": "bearer",
+                "bearerFormat": "JWT",
+                "description": "访问令牌 (ES256 JWT from the gateway's /auth/token or `jiuzhu token`)",
+            }
+            schema["security"] = [{"bearer": []}]
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

@@ -1,0 +1,67 @@
+"""Typed FastAPI dependencies: who is calling (``Principal``), which roles a route admits, region scope.
+
+The role is checked first (403, whatever the object), region scope second (404: never reveal that
+an object outside the caller's scope exists).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import Request
+from sqlalchemy import ColumnElement
+from sqlalchemy.orm import InstrumentedAttribute
+
+from services.common.auth.tokens import Principal, TokenVerifier
+from services.common.errors import forbidden, not_found
+from services.common.regions import in_scope
+
+READ_ROLES = frozenset(
+    {
+        "province_admin",
+        "prefecture_official",
+        "county_official",
+        "county_government",
+        "township_official",
+        "finance_official",
+        "auditor",
+    }
+)
+
+
+async def authenticate(request: Request) -> Principal:
+    """Verify the request's token once; later calls in the same request reuse the answer."""
+    cached: Principal | None = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached
+    verifier: TokenVerifier = request.app.state.verifier
+    principal = await verifier.authenticate(request.headers.getlist("authorization"), request.scope["query_string"])
+    request.state.principal = principal
+    return principal
+
+
+def require(*roles: str, scope: str | None = None) -> Callable[[Request], Awaitable[Principal]]:
+    """A dependency admitting ``roles``, and ``service`` accounts when the token carries ``scope``."""
+    allowed = frozenset(roles)
+
+    async def dependency(request: Request) -> Principal:
+        principal = await authenticate(request)
+        if principal.role == "service" and scope is not None and scope in principal.scopes:
+            return principal
+        if principal.role not in allowed:
+            raise forbidden()
+        return principal
+
+    return dependency
+
+
+def ensure_in_scope(principal: Principal, region_code: str, what_zh: str = "资源", what_en: str = "resource") -> None:
+    """404 for an object outside the caller's region (ancestors and siblings included)."""
+    if not in_scope(principal.region, region_code):
+        raise not_found(what_zh, what_en)
+
+
+def scope_filter(column: InstrumentedAttribute[Any], principal: Principal) -> ColumnElement[bool]:
+    """The one way a store query limits rows to the caller's region (prefix test on a "C" column)."""
+    return column.startswith(principal.region, autoescape=True)

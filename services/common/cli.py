@@ -1,0 +1,249 @@
+"""``jiuzhu``: run the stack, migrate, seed, mint development tokens, rotate signing keys."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from services.common.auth.keys import KeyStore
+from services.common.auth.tokens import ROLES, mint
+from services.common.database import async_url, embedded_url, start_embedded
+from services.common.settings import Settings, get_settings
+
+# Regions of the demo tokens `jiuzhu up` prints (昆明市 五华区 and its first subdistrict).
+DEMO_PRINCIPALS: list[tuple[str, str, str | None]] = [
+    ("province_admin", "53", None),
+    ("prefecture_official", "5301", None),
+    ("county_official", "530102", None),
+    ("county_government", "530102", None),
+    ("township_official", "530102001", None),
+    ("finance_official", "53", None),
+    ("auditor", "53", None),
+    ("service", "53", "staffing:read contracts:read penalties:read events:read"),
+]
+SERVICES = [
+    ("staffing", "services.staffing_api.app:create_app"),
+    ("contract", "services.contract_api.app:create_app"),
+    ("penalty", "services.penalty_api.app:create_app"),
+]
+
+
+def out(line: str = "") -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+class Database:
+    """The database a command works on: ``DATABASE_URL``, or the embedded server in the data directory."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.server: Any = None
+        if settings.database_url:
+            self.url = async_url(settings.database_url)
+        else:
+            self.server = start_embedded(settings.pg_dir, stop_on_exit=True)
+            self.url = embedded_url(self.server)
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.cleanup()  # stops PostgreSQL when no other jiuzhu process holds it
+            self.server = None
+
+
+def migrate(url: str) -> None:
+    from alembic import command
+
+    from services.common.health import alembic_config
+
+    command.upgrade(alembic_config(url), "head")
+
+
+async def _seed(url: str, only_if_empty: bool) -> str:
+    from services.staffing_api.seed import is_empty, seed
+
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as conn:
+            if only_if_empty and not await is_empty(conn):
+                return "database already has data; seed skipped"
+            report = await seed(conn)
+        return f"seeded {report.regions_added} regions and {report.stats_added} demo statistics rows"
+    finally:
+        await engine.dispose()
+
+
+def cmd_migrate(settings: Settings, _: argparse.Namespace) -> int:
+    db = Database(settings)
+    try:
+        migrate(db.url)
+        out("migrated to head")
+    finally:
+        db.close()
+    return 0
+
+
+def cmd_seed(settings: Settings, _: argparse.Namespace) -> int:
+    db = Database(settings)
+    try:
+        out(asyncio.run(_seed(db.url, only_if_empty=False)))
+    finally:
+        db.close()
+    return 0
+
+
+def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        token = mint(
+            settings,
+            KeyStore(settings.keys_dir),
+            role=args.role,
+            region=args.region,
+            sub=args.sub,
+            org_id=args.org_id,
+            scope=args.scope,
+            ttl=args.ttl,
+        )
+    except ValueError as exc:
+        sys.stderr.write(f"jiuzhu token: {exc}\n")
+        return 2
+    out(token)
+    return 0
+
+
+def cmd_keys_rotate(settings: Settings, _: argparse.Namespace) -> int:
+    kid = KeyStore(settings.keys_dir).rotate()
+    out(f"new signing key {kid}; earlier keys keep verifying the tokens they signed")
+    return 0
+
+
+def _wait_ready(url: str, procs: Sequence[subprocess.Popen[bytes]], timeout: float = 60.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(p.poll() is not None for p in procs):
+            return False
+        try:
+            if httpx.get(url, timeout=2.0).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    return False
+
+
+def _stop(procs: Sequence[subprocess.Popen[bytes]]) -> None:
+    for p in procs:
+        if p.poll() is None:
+            p.terminate()
+    deadline = time.monotonic() + 10
+    for p in procs:
+        try:
+            p.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
+    data_dir = settings.data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    KeyStore(settings.keys_dir).ensure()
+    db = Database(settings)
+    procs: list[subprocess.Popen[bytes]] = []
+    stopping = False
+
+    def on_signal(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    try:
+        migrate(db.url)
+        out(asyncio.run(_seed(db.url, only_if_empty=True)))
+        ports = {name: args.port + i + 1 for i, (name, _) in enumerate(SERVICES)}
+        env = {
+            **os.environ,
+            "DATABASE_URL": db.url,
+            "JIUZHU_DATA_DIR": str(data_dir),
+            **{f"JIUZHU_UPSTREAM_{name.upper()}": f"http://127.0.0.1:{port}" for name, port in ports.items()},
+        }
+        apps = [*((n, f, ports[n]) for n, f in SERVICES), ("gateway", "gateway.app:create_app", args.port)]
+        for _name, factory, port in apps:
+            cmd = [sys.executable, "-m", "uvicorn", "--factory", factory, "--host", args.host,
+                   "--port", str(port), "--no-server-header", "--log-level", "warning"]
+            procs.append(subprocess.Popen(cmd, env=env))  # noqa: S603 - our own interpreter and modules
+        base = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}"  # noqa: S104
+        if not _wait_ready(f"{base}/readyz", procs):
+            sys.stderr.write("jiuzhu up: the stack did not become ready\n")
+            return 1
+        out(f"\nJiuzhu gateway  {base}    (ready: {base}/readyz)")
+        for name, port in ports.items():
+            out(f"  {name:<9} API document http://127.0.0.1:{port}/docs")
+        out("\nDemo tokens (Authorization: Bearer ...):")
+        for role, region, scope in DEMO_PRINCIPALS:
+            ttl = settings.token_ttl_client if role == "service" else settings.token_ttl_person
+            token = mint(settings, KeyStore(settings.keys_dir), role=role, region=region, scope=scope, ttl=ttl)
+            out(f"\n# {role} @ {region}\n{token}")
+        out("\n(contractor and worker tokens need contractors and persons; mint one with `jiuzhu token`.)")
+        out(f"\nTry: curl -H \"Authorization: Bearer $TOKEN\" {base}/api/v1/regions/53\nCtrl-C stops everything.")
+        while not stopping:
+            if any(p.poll() is not None for p in procs):
+                sys.stderr.write("jiuzhu up: a process exited; stopping the stack\n")
+                return 1
+            time.sleep(0.3)
+        return 0
+    finally:
+        _stop(procs)
+        db.close()
+        out("stopped")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="jiuzhu",
+        description="Jiuzhu 救助: Yunnan's purchase of social-assistance services. Settings come from "
+        "JIUZHU_* environment variables and DATABASE_URL; data (embedded database, signing keys) "
+        "lives in JIUZHU_DATA_DIR (default ./var).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    up = sub.add_parser("up", help="start PostgreSQL, migrate, seed, the three services and the gateway")
+    up.add_argument("--port", type=int, default=8000, help="gateway port; services take the next three")
+    up.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0 in containers)")
+    up.set_defaults(func=cmd_up)
+    sub.add_parser("migrate", help="apply database migrations up to head").set_defaults(func=cmd_migrate)
+    sub.add_parser("seed", help="load regions and demo statistics (idempotent)").set_defaults(func=cmd_seed)
+    tok = sub.add_parser("token", help="print a token signed with the deployment's current key")
+    tok.add_argument("--role", required=True, choices=sorted(ROLES), help="role claim")
+    tok.add_argument("--region", required=True, help="region code claim, e.g. 53 or 530102")
+    tok.add_argument("--org-id", help="organisation id (contractor and worker roles)")
+    tok.add_argument("--sub", help="subject; default ROLE:REGION")
+    tok.add_argument("--scope", help='service account scopes, e.g. "staffing:read events:read"')
+    tok.add_argument("--ttl", type=int, help="lifetime in seconds (default 900)")
+    tok.set_defaults(func=cmd_token)
+    keys = sub.add_parser("keys", help="signing keys")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
+    keys_sub.add_parser("rotate", help="new signing key; old keys keep verifying their tokens").set_defaults(
+        func=cmd_keys_rotate
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = get_settings()
+    result: int = args.func(settings, args)
+    return result
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

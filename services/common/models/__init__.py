@@ -1,0 +1,17 @@
+"""Every table of the shared database, imported here so Alembic sees the whole metadata."""
+
+from services.common.models.base import Base
+from services.common.models.infra import AuditEvent, Event, EventCounter, IdempotencyKey, RevokedToken
+from services.common.models.regions import Establishment, Region, RegionStats
+
+__all__ = [
+    "AuditEvent",
+    "Base",
+    "Establishment",
+    "Event",
+    "EventCounter",
+    "IdempotencyKey",
+    "Region",
+    "RegionStats",
+    "RevokedToken",
+]

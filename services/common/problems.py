@@ -1,0 +1,134 @@
+"""RFC 9457 problem+json rendering for every error, in Chinese by default, English on request."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from services.common.errors import DomainError, FieldError
+
+log = logging.getLogger("jiuzhu.errors")
+PROBLEM_JSON = "application/problem+json"
+
+
+def language(accept_language: str | None) -> str:
+    """'en' when the caller prefers English over Chinese, else 'zh'."""
+    best, best_q = "zh", -1.0
+    for part in (accept_language or "").split(","):
+        tag, _, params = part.strip().partition(";")
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        primary = tag.strip().lower().split("-")[0]
+        if primary in ("en", "zh") and q > best_q:
+            best, best_q = primary, q
+    return best
+
+
+def problem(
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    instance: str,
+    request_id: str | None,
+    errors: list[dict[str, object]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    body: dict[str, Any] = {
+        "type": f"urn:jiuzhu:problem:{code.lower().replace('_', '-')}",
+        "title": code,
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+        "code": code,
+        "request_id": request_id,
+    }
+    if errors is not None:
+        body["errors"] = errors
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _request_id(request: Request) -> str | None:
+    return getattr(request.state, "request_id", None)
+
+
+def domain_problem(exc: DomainError, *, lang: str, instance: str, request_id: str | None) -> Response:
+    return problem(
+        exc.status,
+        exc.code,
+        exc.message_en if lang == "en" else exc.message_zh,
+        instance=instance,
+        request_id=request_id,
+        errors=[e.render(lang) for e in exc.errors] if exc.status == 422 else None,
+        headers=dict(exc.headers),
+    )
+
+
+def from_domain_error(request: Request, exc: DomainError) -> Response:
+    lang = language(request.headers.get("accept-language"))
+    return domain_problem(exc, lang=lang, instance=request.url.path, request_id=_request_id(request))
+
+
+def validation_error(exc: RequestValidationError) -> DomainError:
+    """FastAPI's 422 becomes 400 for unreadable JSON and a 422 with a field list otherwise."""
+    raw = list(exc.errors())
+    if any(e.get("type") == "json_invalid" for e in raw):
+        return DomainError("MALFORMED_JSON", "请求体不是有效的 JSON", "The body is not valid JSON", status=400)
+    fields = []
+    for e in raw:
+        loc = [str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path", "header")]
+        name = ".".join(loc) or "body"
+        kind = str(e.get("type", "invalid")).upper()
+        fields.append(FieldError(name, kind, f"字段 {name} 无效：{e.get('msg', '')}", str(e.get("msg", ""))))
+    return DomainError("VALIDATION_FAILED", "请求字段校验失败", "Some fields are invalid", errors=fields)
+
+
+_HTTP_CODES = {
+    400: ("BAD_REQUEST", "请求无效", "Bad request"),
+    404: ("NOT_FOUND", "资源不存在", "Not found"),
+    405: ("METHOD_NOT_ALLOWED", "不支持该请求方法", "Method not allowed"),
+    413: ("BODY_TOO_LARGE", "请求体过大", "Request body too large"),
+}
+
+
+def http_error(exc: StarletteHTTPException) -> DomainError:
+    code, zh, en = _HTTP_CODES.get(exc.status_code, ("HTTP_ERROR", "请求失败", "Request failed"))
+    return DomainError(code, zh, en, status=exc.status_code, headers=dict(exc.headers or {}))
+
+
+def to_domain_error(exc: Exception) -> DomainError | None:
+    """Any exception a client may see described; None for the unexpected (a 500)."""
+    if isinstance(exc, DomainError):
+        return exc
+    if isinstance(exc, RequestValidationError):
+        return validation_error(exc)
+    if isinstance(exc, StarletteHTTPException):
+        return http_error(exc)
+    return None
+
+
+def render(request: Request, exc: Exception) -> Response:
+    err = to_domain_error(exc)
+    if err is None:
+        log.exception("unexpected error", exc_info=exc)
+        err = DomainError(
+            "INTERNAL_ERROR", "服务器内部错误，请凭请求编号联系运维", "Internal error; quote the request id", status=500
+        )
+    return from_domain_error(request, err)
+
+
+def install(app: FastAPI) -> None:
+    async def handler(request: Request, exc: Exception) -> Response:
+        return render(request, exc)
+
+    for exc_type in (DomainError, RequestValidationError, StarletteHTTPException, Exception):
+        app.add_exception_handler(exc_type, handler)

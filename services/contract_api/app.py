@@ -1,0 +1,20 @@
+"""contract_api: contractors, needs → plans → procurement → contracts, dispatch, funds (notice §三, §五, §六)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services.common.app import create_service_app
+from services.common.settings import Settings
+
+
+def create_app(settings: Settings | None = None, database_url: str | None = None) -> FastAPI:
+    return create_service_app(
+        name="contract",
+        title="Jiuzhu contract_api 购买服务合同",
+        description="承接主体、采购、合同、派遣、资金 (contractors, procurement, contracts, dispatch, funds). "
+        "Endpoints arrive with the contract issue; the frame (auth, health, errors) is here.",
+        routers=[],
+        settings=settings,
+        database_url=database_url,
+    )

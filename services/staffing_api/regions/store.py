@@ -1,0 +1,102 @@
+"""Every query of the region domain."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.common.auth.deps import scope_filter
+from services.common.auth.tokens import Principal
+from services.common.models import Establishment, Region, RegionStats
+from services.common.pagination import PageParams, paginate
+
+
+async def get(session: AsyncSession, code: str) -> Region | None:
+    return await session.get(Region, code)
+
+
+async def exists(session: AsyncSession, code: str) -> bool:
+    return (await session.execute(select(Region.code).where(Region.code == code))).first() is not None
+
+
+async def add(session: AsyncSession, region: Region) -> None:
+    session.add(region)
+    await session.flush()
+
+
+async def levels(session: AsyncSession, codes: Iterable[str], principal: Principal) -> dict[str, str]:
+    """Level of each code that exists inside the caller's scope (others are simply absent)."""
+    stmt = select(Region.code, Region.level).where(Region.code.in_(set(codes)), scope_filter(Region.code, principal))
+    return {code: level for code, level in (await session.execute(stmt)).all()}
+
+
+async def list_regions(
+    session: AsyncSession,
+    principal: Principal,
+    params: PageParams,
+    *,
+    region: str | None,
+    parent: str | None,
+    level: str | None,
+    q: str | None,
+) -> tuple[Sequence[Region], str | None]:
+    stmt = select(Region).where(scope_filter(Region.code, principal))
+    if region is not None:
+        stmt = stmt.where(Region.code.startswith(region, autoescape=True))
+    if parent is not None:
+        stmt = stmt.where(Region.parent_code == parent)
+    if level is not None:
+        stmt = stmt.where(Region.level == level)
+    if q:
+        stmt = stmt.where(Region.name.contains(q, autoescape=True))
+    return await paginate(session, stmt, Region.code, params)
+
+
+async def get_stats(session: AsyncSession, code: str, month: date) -> RegionStats | None:
+    return await session.get(RegionStats, (code, month), populate_existing=True)
+
+
+async def list_stats(session: AsyncSession, code: str, start: date | None, end: date | None) -> Sequence[RegionStats]:
+    stmt = select(RegionStats).where(RegionStats.region_code == code)
+    if start is not None:
+        stmt = stmt.where(RegionStats.month >= start)
+    if end is not None:
+        stmt = stmt.where(RegionStats.month <= end)
+    return (await session.execute(stmt.order_by(RegionStats.month))).scalars().all()
+
+
+async def upsert_stats(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert or replace whole months (a later PUT of the same month replaces it); bumps the version."""
+    if not rows:
+        return
+    stmt = insert(RegionStats).values(list(rows))
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[RegionStats.region_code, RegionStats.month],
+        set_={
+            "dibao_recipients": stmt.excluded.dibao_recipients,
+            "tekun_recipients": stmt.excluded.tekun_recipients,
+            "population": stmt.excluded.population,
+            "demo": False,
+            "version": RegionStats.version + 1,
+            "updated_at": func.now(),
+        },
+    )
+    await session.execute(stmt)
+
+
+async def get_establishment(session: AsyncSession, code: str) -> Establishment | None:
+    return await session.get(Establishment, code, populate_existing=True)
+
+
+async def upsert_establishment(session: AsyncSession, code: str, posts: int) -> None:
+    stmt = insert(Establishment).values(region_code=code, authorized_posts=posts)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[Establishment.region_code],
+        set_={"authorized_posts": posts, "version": Establishment.version + 1, "updated_at": func.now()},
+    )
+    await session.execute(stmt)
