@@ -1,0 +1,192 @@
+"""Test harness: one real PostgreSQL (embedded) per run, a migrated and seeded template database,
+and a fresh copy of it for every test that touches the database (commits stay real)."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import tempfile
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from gateway.app import create_app as create_gateway
+from services.common.auth.keys import KeyStore
+from services.common.auth.tokens import mint
+from services.common.cli import migrate
+from services.common.database import async_url, start_embedded
+from services.common.settings import Settings
+from services.contract_api.app import create_app as create_contract
+from services.penalty_api.app import create_app as create_penalty
+from services.staffing_api.app import create_app as create_staffing
+from services.staffing_api.seed import seed
+
+TEMPLATE = "jz_template"
+_counter = itertools.count()
+
+
+@dataclass
+class PgServer:
+    server: Any
+
+    def url(self, database: str) -> str:
+        return async_url(self.server.get_uri(), database)
+
+    def admin_url(self) -> str:
+        return self.url("postgres")
+
+
+@pytest.fixture(scope="session")
+def pg() -> Iterator[PgServer]:
+    # A short path: PostgreSQL's Unix socket path must stay under ~100 bytes.
+    root = Path(tempfile.mkdtemp(prefix="jzt-", dir="/tmp"))
+    server = start_embedded(root / "pg", stop_on_exit=True)
+    yield PgServer(server)
+    server.cleanup()
+
+
+@pytest.fixture(scope="session")
+async def template_db(pg: PgServer) -> str:
+    """Migrated to head and seeded once; every test database is cloned from it."""
+    admin = create_async_engine(pg.admin_url(), isolation_level="AUTOCOMMIT")
+    async with admin.connect() as conn:
+        await conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{TEMPLATE}"')
+        await conn.exec_driver_sql(f'CREATE DATABASE "{TEMPLATE}"')
+    await admin.dispose()
+    url = pg.url(TEMPLATE)
+    await asyncio.to_thread(migrate, url)
+    engine = create_async_engine(url)
+    async with engine.begin() as conn:
+        await seed(conn)
+    await engine.dispose()
+    return TEMPLATE
+
+
+async def clone_database(pg: PgServer, template: str) -> str:
+    name = f"jzt_{os.getpid()}_{next(_counter)}"
+    admin = create_async_engine(pg.admin_url(), isolation_level="AUTOCOMMIT")
+    async with admin.connect() as conn:
+        await conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY FILE_COPY')
+    await admin.dispose()
+    return pg.url(name)
+
+
+@pytest.fixture
+async def db_url(pg: PgServer, template_db: str) -> str:
+    return await clone_database(pg, template_db)
+
+
+@pytest.fixture
+async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
+    eng = create_async_engine(db_url)
+    yield eng
+    await eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    path = Path(tempfile.mkdtemp(prefix="jzt-data-", dir="/tmp"))
+    KeyStore(path / "keys").ensure()
+    return path
+
+
+@pytest.fixture
+def settings(data_dir: Path) -> Settings:
+    return Settings(
+        data_dir=data_dir,
+        database_url=None,
+        upstream_staffing="http://staffing.test",
+        upstream_contract="http://contract.test",
+        upstream_penalty="http://penalty.test",
+        upstream_timeout=1.0,
+    )
+
+
+class Tokens:
+    """Real tokens signed with the test deployment's key."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.store = KeyStore(settings.keys_dir)
+
+    def __call__(self, role: str, region: str, **kw: Any) -> str:
+        return mint(self.settings, self.store, role=role, region=region, **kw)
+
+    def claims(self, **overrides: Any) -> dict[str, Any]:
+        now = int(time.time())
+        base: dict[str, Any] = {
+            "iss": "jiuzhu", "aud": "jiuzhu-api", "sub": "tester", "iat": now, "exp": now + 600,
+            "jti": f"j{next(_counter)}", "role": "province_admin", "region": "53",
+        }
+        base.update(overrides)
+        return {k: v for k, v in base.items() if v is not None}
+
+    def sign(self, claims: dict[str, Any], headers: dict[str, Any] | None = None) -> str:
+        kid, key = self.store.signing_key()
+        return jwt.encode(claims, key, algorithm="ES256", headers={"kid": kid, **(headers or {})})
+
+    def headers(self, role: str = "province_admin", region: str = "53", **kw: Any) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self(role, region, **kw)}"}
+
+
+@pytest.fixture
+def tokens(settings: Settings) -> Tokens:
+    return Tokens(settings)
+
+
+@dataclass
+class Stack:
+    """The three services and the gateway in-process, wired by ASGI transports (no sockets)."""
+
+    gateway: httpx.AsyncClient
+    direct: dict[str, httpx.AsyncClient]
+    db_url: str
+
+    def client(self, target: str) -> httpx.AsyncClient:
+        return self.gateway if target == "gateway" else self.direct["staffing"]
+
+
+@pytest.fixture
+async def stack(settings: Settings, db_url: str) -> AsyncIterator[Stack]:
+    apps = {
+        "staffing": create_staffing(settings, db_url),
+        "contract": create_contract(settings, db_url),
+        "penalty": create_penalty(settings, db_url),
+    }
+    mounts = {f"http://{name}.test": httpx.ASGITransport(app=app) for name, app in apps.items()}
+    gw = create_gateway(settings, db_url, mounts)
+    async with AsyncExitStack() as stack:
+        for app in apps.values():
+            await stack.enter_async_context(app.router.lifespan_context(app))
+        ops = gw.gateway.ops  # type: ignore[attr-defined]
+        await stack.enter_async_context(ops.router.lifespan_context(ops))
+        gateway = await stack.enter_async_context(
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=gw), base_url="http://gateway.test")
+        )
+        direct = {
+            name: await stack.enter_async_context(
+                httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=f"http://{name}.test")
+            )
+            for name, app in apps.items()
+        }
+        yield Stack(gateway=gateway, direct=direct, db_url=db_url)
+
+
+@pytest.fixture(params=["gateway", "direct"])
+def target(request: pytest.FixtureRequest) -> str:
+    """Run a test through the gateway and straight against the service: both must answer the same."""
+    return str(request.param)
+
+
+@pytest.fixture
+def api(stack: Stack, target: str) -> httpx.AsyncClient:
+    return stack.client(target)
