@@ -50,7 +50,10 @@ def resolve_url(settings: Settings) -> str:
 
 class Database:
     def __init__(self, url: str, pool_size: int = 10) -> None:
-        self.engine: AsyncEngine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size)
+        self.engine: AsyncEngine = create_async_engine(
+            # Error messages never carry bound parameters: they may hold ID numbers or phone numbers.
+            url, pool_size=pool_size, max_overflow=pool_size, hide_parameters=True
+        )
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, class_=AsyncSession)
 
     async def dispose(self) -> None:

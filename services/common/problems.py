@@ -119,7 +119,6 @@ def to_domain_error(exc: Exception) -> DomainError | None:
 def render(request: Request, exc: Exception) -> Response:
     err = to_domain_error(exc)
     if err is None:
-        log.exception("unexpected error", exc_info=exc)
         err = DomainError(
             "INTERNAL_ERROR", "服务器内部错误，请凭请求编号联系运维", "Internal error; quote the request id", status=500
         )
@@ -130,5 +129,6 @@ def install(app: FastAPI) -> None:
     async def handler(request: Request, exc: Exception) -> Response:
         return render(request, exc)
 
-    for exc_type in (DomainError, RequestValidationError, StarletteHTTPException, Exception):
+    # Unexpected exceptions are answered by RequestIdMiddleware, which knows the request id.
+    for exc_type in (DomainError, RequestValidationError, StarletteHTTPException):
         app.add_exception_handler(exc_type, handler)

@@ -9,6 +9,10 @@ import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from services.common.problems import language, problem
+
+log = logging.getLogger("jiuzhu.errors")
+
 REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 current_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
@@ -51,7 +55,29 @@ class RequestIdMiddleware:
                 message["headers"] = headers
             await send(message)
 
+        started = False
+
+        async def send_tracking(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send_with_id(message)
+
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive, send_tracking)
+        except Exception:
+            # Handled here, inside the request id's context, so the 500 and its log line carry it.
+            log.exception("unexpected error")
+            if not started:
+                accept = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"accept-language"), None)
+                response = problem(
+                    500,
+                    "INTERNAL_ERROR",
+                    "Internal error; quote the request id"
+                    if language(accept) == "en"
+                    else "服务器内部错误，请凭请求编号联系运维",
+                    instance=scope.get("path", ""),
+                    request_id=request_id,
+                )
+                await response(scope, receive, send_with_id)
         finally:
             current_request_id.reset(token)

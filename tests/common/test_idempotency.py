@@ -1,0 +1,111 @@
+"""Idempotency-Key (README, *Idempotency*): replay, other body, races, 4xx stored, 5xx released."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.common.models import AuditEvent, IdempotencyKey, Region
+from tests.conftest import Tokens
+
+BODY = {"code": "530102980", "name": "幂等街道"}
+
+
+async def _count_regions(engine: AsyncEngine, code: str) -> int:
+    async with engine.connect() as conn:
+        return int((await conn.execute(select(func.count()).where(Region.code == code))).scalar_one())
+
+
+async def test_replay_returns_the_original(api: httpx.AsyncClient, tokens: Tokens, engine: AsyncEngine) -> None:
+    h = {**tokens.headers("county_official", "530102", sub="u1"), "Idempotency-Key": "k-1"}
+    first = await api.post("/api/v1/regions", json=BODY, headers=h)
+    # Same body with keys in another order is the same body (canonical JSON).
+    second = await api.post("/api/v1/regions", json={"name": BODY["name"], "code": BODY["code"]}, headers=h)
+    assert first.status_code == second.status_code == 201
+    assert second.json() == first.json()
+    assert second.headers["idempotent-replayed"] == "true"
+    assert second.headers["location"] == first.headers["location"]
+    assert "idempotent-replayed" not in first.headers
+    assert await _count_regions(engine, BODY["code"]) == 1
+    async with engine.connect() as conn:
+        audits = (await conn.execute(select(func.count()).where(AuditEvent.resource_id == BODY["code"]))).scalar_one()
+    assert audits == 1
+
+
+async def test_other_body_same_key(api: httpx.AsyncClient, tokens: Tokens) -> None:
+    h = {**tokens.headers("county_official", "530102", sub="u1"), "Idempotency-Key": "k-2"}
+    assert (await api.post("/api/v1/regions", json=BODY, headers=h)).status_code == 201
+    r = await api.post("/api/v1/regions", json={**BODY, "name": "别的"}, headers=h)
+    assert r.status_code == 422 and r.json()["code"] == "IDEMPOTENCY_KEY_REUSED"
+
+
+async def test_key_is_scoped_to_the_caller(api: httpx.AsyncClient, tokens: Tokens) -> None:
+    a = {**tokens.headers("county_official", "530102", sub="alice"), "Idempotency-Key": "shared"}
+    b = {**tokens.headers("county_official", "530102", sub="bob"), "Idempotency-Key": "shared"}
+    assert (await api.post("/api/v1/regions", json=BODY, headers=a)).status_code == 201
+    r = await api.post("/api/v1/regions", json=BODY, headers=b)  # bob's key is his own: the work runs
+    assert r.status_code == 409 and r.json()["code"] == "REGION_EXISTS"
+    assert "idempotent-replayed" not in r.headers
+
+
+async def test_4xx_is_stored_and_replayed(api: httpx.AsyncClient, tokens: Tokens) -> None:
+    h = {**tokens.headers("county_official", "530102", sub="u1"), "Idempotency-Key": "k-4xx"}
+    body = {"code": "530102981001", "name": "无上级"}
+    first = await api.post("/api/v1/regions", json=body, headers=h)
+    assert first.status_code == 422 and first.json()["code"] == "PARENT_NOT_FOUND"
+    again = await api.post("/api/v1/regions", json=body, headers=h)
+    assert again.status_code == 422 and again.headers["idempotent-replayed"] == "true"
+    assert again.json() == first.json()
+
+
+async def test_invalid_key(api: httpx.AsyncClient, tokens: Tokens) -> None:
+    for key in (b"", b"x" * 201, b"has space", "中文".encode()):
+        h = {**tokens.headers("county_official", "530102"), "Idempotency-Key": key}
+        r = await api.post("/api/v1/regions", json=BODY, headers=h)
+        assert r.status_code == 422 and r.json()["code"] == "INVALID_IDEMPOTENCY_KEY", key
+
+    ok = {**tokens.headers("county_official", "530102"), "Idempotency-Key": "x" * 200}
+    assert (await api.post("/api/v1/regions", json=BODY, headers=ok)).status_code == 201
+
+
+async def test_concurrent_twins_write_once(api: httpx.AsyncClient, tokens: Tokens, engine: AsyncEngine) -> None:
+    h = {**tokens.headers("county_official", "530102", sub="racer"), "Idempotency-Key": "race"}
+    answers = await asyncio.gather(*(api.post("/api/v1/regions", json=BODY, headers=h) for _ in range(8)))
+    statuses = sorted(a.status_code for a in answers)
+    assert set(statuses) <= {201, 409}
+    assert statuses.count(201) >= 1
+    for a in answers:
+        if a.status_code == 409:
+            assert a.json()["code"] == "REQUEST_IN_PROGRESS" and a.headers["retry-after"] == "1"
+        elif "idempotent-replayed" not in a.headers:
+            fresh = a
+    assert sum(1 for a in answers if a.status_code == 201 and "idempotent-replayed" not in a.headers) == 1
+    assert fresh.json()["code"] == BODY["code"]
+    assert await _count_regions(engine, BODY["code"]) == 1
+
+
+async def test_in_progress_key_answers_409(api: httpx.AsyncClient, tokens: Tokens, engine: AsyncEngine, target: str) -> None:
+    # A twin that claimed the key and has not finished: its row is in progress.
+    service = "staffing"
+    async with engine.begin() as conn:
+        await conn.execute(
+            IdempotencyKey.__table__.insert().values(
+                service=service, sub="slow", method="POST", route="/api/v1/regions", key="busy",
+                request_hash=_hash(BODY), state="in_progress",
+            )
+        )
+    h = {**tokens.headers("county_official", "530102", sub="slow"), "Idempotency-Key": "busy"}
+    r = await api.post("/api/v1/regions", json=BODY, headers=h)
+    assert r.status_code == 409 and r.json()["code"] == "REQUEST_IN_PROGRESS"
+    assert r.headers["retry-after"] == "1"
+
+
+def _hash(body: dict[str, str]) -> str:
+    import json
+
+    from services.common.transaction import body_hash
+
+    return body_hash("application/json", json.dumps(body).encode())
