@@ -1,0 +1,213 @@
+"""The gateway's verifying proxy: routing, streaming, headers, 502/504, health, JWKS."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+from starlette.types import Receive, Scope, Send
+
+from gateway.app import create_app as create_gateway
+from gateway.routing import resolve
+from services.common.settings import Settings
+from tests.conftest import Stack, Tokens
+
+
+@pytest.mark.parametrize(
+    ("path", "upstream"),
+    [
+        ("/api/v1/regions/53", "staffing"),
+        ("/api/v1/quotas", "staffing"),
+        ("/api/v1/quota-summary/53", "staffing"),
+        ("/api/v1/events", "staffing"),
+        ("/api/v1/audit-events", "staffing"),
+        ("/api/v1/contracts/1", "contract"),
+        ("/api/v1/public/contracts", "contract"),
+        ("/api/v1/violations", "penalty"),
+        ("/api/v1/quotasx", None),
+        ("/api/v1/region", None),
+        ("/api/v2/regions", None),
+        ("/regions", None),
+    ],
+)
+def test_routing_matches_whole_segments(path: str, upstream: str | None) -> None:
+    assert resolve(path) == upstream
+
+
+async def echo(scope: Scope, receive: Receive, send: Send) -> None:
+    """An upstream that answers with what it received, and sets hop-by-hop headers of its own."""
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            break
+    payload = {
+        "headers": [[k.decode(), v.decode()] for k, v in scope["headers"]],
+        "path": scope["path"],
+        "query": scope["query_string"].decode(),
+        "body": body.decode(),
+    }
+    await send({
+        "type": "http.response.start",
+        "status": 418,
+        "headers": [
+            (b"content-type", b"application/json"),
+            (b"connection", b"x-private"),
+            (b"x-private", b"1"),
+            (b"keep-alive", b"timeout=5"),
+            (b"server", b"upstream/1.0"),
+            (b"x-kept", b"yes"),
+        ],
+    })
+    await send({"type": "http.response.body", "body": json.dumps(payload).encode()})
+
+
+@asynccontextmanager
+async def gateway_with(settings: Settings, db_url: str, mounts: dict[str, Any]) -> AsyncIterator[httpx.AsyncClient]:
+    gw = create_gateway(settings, db_url, mounts)
+    ops = gw.gateway.ops  # type: ignore[attr-defined]
+    async with ops.router.lifespan_context(ops), httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=gw, raise_app_exceptions=False, client=("203.0.113.9", 5000)),
+        base_url="http://gateway.test",
+    ) as client:
+        yield client
+
+
+async def test_forwarding_headers_and_body(settings: Settings, db_url: str, tokens: Tokens) -> None:
+    mounts = {"http://staffing.test": httpx.ASGITransport(app=echo)}
+    async with gateway_with(settings, db_url, mounts) as client:
+        r = await client.post(
+            "/api/v1/work-logs/batch?x=1&y=%E4%B8%AD",
+            content=b'{"items": []}',
+            headers={
+                **tokens.headers(),
+                "Connection": "keep-alive, x-hop",
+                "X-Hop": "secret",
+                "Proxy-Authorization": "Basic abc",
+                "TE": "trailers",
+                "X-Request-ID": "abc-123",
+                "X-Forwarded-For": "198.51.100.1",
+                "Content-Type": "application/json",
+            },
+        )
+    assert r.status_code == 418  # upstream answers pass through unchanged
+    seen = dict((k, v) for k, v in r.json()["headers"])
+    assert r.json()["path"] == "/api/v1/work-logs/batch" and r.json()["query"] == "x=1&y=%E4%B8%AD"
+    assert r.json()["body"] == '{"items": []}'
+    for hop in ("x-hop", "proxy-authorization", "te"):
+        assert hop not in seen
+    assert "x-hop" not in seen.get("connection", "")  # the gateway's own pool may say keep-alive
+    assert seen["authorization"].startswith("Bearer ")  # the same token is forwarded
+    assert seen["x-request-id"] == "abc-123"
+    assert seen["x-forwarded-for"] == "198.51.100.1, 203.0.113.9"
+    assert seen["x-forwarded-proto"] == "http"
+    assert r.headers["x-request-id"] == "abc-123"
+    assert r.headers["x-kept"] == "yes"
+    for hop in ("x-private", "keep-alive", "server"):
+        assert hop not in r.headers
+
+
+async def test_gateway_verifies_before_proxying(settings: Settings, db_url: str) -> None:
+    calls: list[str] = []
+
+    async def spy(scope: Scope, receive: Receive, send: Send) -> None:
+        calls.append(scope["path"])
+        await echo(scope, receive, send)
+
+    async with gateway_with(settings, db_url, {"http://staffing.test": httpx.ASGITransport(app=spy)}) as client:
+        r = await client.get("/api/v1/regions/53")
+        assert r.status_code == 401
+        bad = await client.get("/api/v1/regions/53", headers={"Authorization": "Bearer x.y.z"})
+        assert bad.status_code == 401
+    assert calls == []
+
+
+async def test_public_and_unknown_paths(settings: Settings, db_url: str) -> None:
+    mounts = {"http://contract.test": httpx.ASGITransport(app=echo)}
+    async with gateway_with(settings, db_url, mounts) as client:
+        public = await client.get("/api/v1/public/contracts")
+        assert public.status_code == 418  # reached the upstream without a token
+        unknown = await client.get("/api/v1/nothing-here")
+        assert unknown.status_code == 404 and unknown.json()["code"] == "NOT_FOUND"
+        assert unknown.headers["content-type"].startswith("application/problem+json")
+        other = await client.get("/not-api")
+        assert other.status_code == 404 and other.json()["code"] == "NOT_FOUND"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def test_upstream_down_is_502(settings: Settings, db_url: str, tokens: Tokens) -> None:
+    down = settings.model_copy(update={"upstream_staffing": f"http://127.0.0.1:{_free_port()}"})
+    async with gateway_with(down, db_url, {}) as client:
+        r = await client.get("/api/v1/regions/53", headers=tokens.headers())
+        assert r.status_code == 502
+        assert r.json()["code"] == "UPSTREAM_UNAVAILABLE"
+        assert r.json()["request_id"] == r.headers["x-request-id"]
+        assert "127.0.0.1" not in r.text  # no internal addresses
+        ready = await client.get("/readyz")
+        assert ready.status_code == 503 and "staffing: unreachable" in ready.json()["problems"]
+
+
+async def test_upstream_slow_is_504(settings: Settings, db_url: str, tokens: Tokens) -> None:
+    """A real socket that accepts and never answers: the gateway gives up after upstream_timeout."""
+    held: list[asyncio.StreamWriter] = []
+
+    async def never_answer(_r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+        held.append(w)
+
+    server = await asyncio.start_server(never_answer, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    slow = settings.model_copy(update={"upstream_staffing": f"http://127.0.0.1:{port}", "upstream_timeout": 0.5})
+    try:
+        async with gateway_with(slow, db_url, {}) as client:
+            r = await client.get("/api/v1/regions/53", headers=tokens.headers())
+            assert r.status_code == 504
+            assert r.json()["code"] == "UPSTREAM_TIMEOUT"
+            w = await client.post("/api/v1/regions", json={}, headers=tokens.headers())
+            assert w.status_code == 504
+    finally:
+        for w in held:
+            w.close()
+        server.close()
+        await server.wait_closed()
+
+
+async def test_health_and_jwks(stack: Stack, tokens: Tokens) -> None:
+    for client in (stack.gateway, *stack.direct.values()):
+        assert (await client.get("/healthz")).json() == {"status": "ok"}
+        ready = await client.get("/readyz")
+        assert ready.status_code == 200, ready.text
+    jwks = (await stack.gateway.get("/.well-known/jwks.json")).json()
+    token = tokens("province_admin", "53")
+    kid = jwt.get_unverified_header(token)["kid"]
+    key = next(k for k in jwks["keys"] if k["kid"] == kid)
+    assert key["kty"] == "EC" and key["alg"] == "ES256" and "d" not in key
+    public = jwt.PyJWK(key).key
+    claims = jwt.decode(token, public, algorithms=["ES256"], audience="jiuzhu-api")
+    assert claims["role"] == "province_admin"
+
+
+async def test_service_readyz_reports_schema_behind(stack: Stack) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(stack.db_url)
+    async with engine.begin() as conn:
+        await conn.execute(text("UPDATE alembic_version SET version_num = 'older'"))
+    await engine.dispose()
+    r = await stack.direct["penalty"].get("/readyz")
+    assert r.status_code == 503
+    assert r.json()["problems"] == ["database schema is not at the migrations' head"]
+    assert (await stack.gateway.get("/readyz")).status_code == 503
