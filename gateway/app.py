@@ -108,11 +108,11 @@ class Gateway:
                 return f"{name}: unreachable"
             return None if r.status_code == 200 else f"{name}: not ready"
 
-        checks = await asyncio.gather(
+        db_problems, upstreams = await asyncio.gather(
             database_problems(self.db.engine),
-            *(upstream_ready(n, b) for n, b in self.upstreams.items()),
+            asyncio.gather(*(upstream_ready(n, b) for n, b in self.upstreams.items())),
         )
-        failing = [*checks[0], *(c for c in checks[1:] if isinstance(c, str))]
+        failing = [*db_problems, *(u for u in upstreams if u is not None)]
         body = {"status": "ready" if not failing else "not_ready", "problems": failing}
         return JSONResponse(body, status_code=200 if not failing else 503)
 
@@ -123,7 +123,9 @@ class Gateway:
         status = getattr(exc, "status_code", 404)
         err = problems.http_error(exc) if status != 404 else not_found("接口", "endpoint")  # type: ignore[arg-type]
         lang = problems.language(request.headers.get("accept-language"))
-        return problems.domain_problem(err, lang=lang, instance=request.url.path, request_id=request.state.request_id)
+        return problems.domain_problem(
+            err, lang=lang, instance=request.url.path, request_id=request.state.request_id
+        )
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

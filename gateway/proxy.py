@@ -39,11 +39,15 @@ def _strip_hop_by_hop(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, b
 
 
 def upstream_unreachable() -> DomainError:
-    return DomainError("UPSTREAM_UNAVAILABLE", "后端服务不可用", "The service behind the gateway is unreachable", 502)
+    return DomainError(
+        "UPSTREAM_UNAVAILABLE", "后端服务不可用", "The service behind the gateway is unreachable", 502
+    )
 
 
 def upstream_timeout() -> DomainError:
-    return DomainError("UPSTREAM_TIMEOUT", "后端服务响应超时", "The service behind the gateway timed out", 504)
+    return DomainError(
+        "UPSTREAM_TIMEOUT", "后端服务响应超时", "The service behind the gateway timed out", 504
+    )
 
 
 async def _body(receive: Receive) -> AsyncIterator[bytes]:
@@ -66,7 +70,11 @@ async def forward(
     client: httpx.AsyncClient, base_url: str, scope: Scope, receive: Receive, send: Send, request_id: str
 ) -> None:
     """Send the request upstream and stream the answer back; raise DomainError for 502/504."""
-    headers = [(k, v) for k, v in _strip_hop_by_hop(list(scope["headers"])) if k.lower() not in (b"host", b"x-request-id")]
+    headers = [
+        (k, v)
+        for k, v in _strip_hop_by_hop(list(scope["headers"]))
+        if k.lower() not in (b"host", b"x-request-id")
+    ]
     client_addr = scope.get("client")
     forwarded_for = next((v.decode("latin-1") for k, v in headers if k == b"x-forwarded-for"), None)
     headers = [(k, v) for k, v in headers if k not in (b"x-forwarded-for", b"x-forwarded-proto")]

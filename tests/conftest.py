@@ -124,8 +124,14 @@ class Tokens:
     def claims(self, **overrides: Any) -> dict[str, Any]:
         now = int(time.time())
         base: dict[str, Any] = {
-            "iss": "jiuzhu", "aud": "jiuzhu-api", "sub": "tester", "iat": now, "exp": now + 600,
-            "jti": f"j{next(_counter)}", "role": "province_admin", "region": "53",
+            "iss": "jiuzhu",
+            "aud": "jiuzhu-api",
+            "sub": "tester",
+            "iat": now,
+            "exp": now + 600,
+            "jti": f"j{next(_counter)}",
+            "role": "province_admin",
+            "region": "53",
         }
         base.update(overrides)
         return {k: v for k, v in base.items() if v is not None}
@@ -162,7 +168,10 @@ async def stack(settings: Settings, db_url: str) -> AsyncIterator[Stack]:
         "contract": create_contract(settings, db_url),
         "penalty": create_penalty(settings, db_url),
     }
-    mounts = {f"http://{name}.test": httpx.ASGITransport(app=app, raise_app_exceptions=False) for name, app in apps.items()}
+    mounts = {
+        f"http://{name}.test": httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        for name, app in apps.items()
+    }
     gw = create_gateway(settings, db_url, mounts)
     async with AsyncExitStack() as stack:
         for app in apps.values():
@@ -170,11 +179,17 @@ async def stack(settings: Settings, db_url: str) -> AsyncIterator[Stack]:
         ops = gw.gateway.ops  # type: ignore[attr-defined]
         await stack.enter_async_context(ops.router.lifespan_context(ops))
         gateway = await stack.enter_async_context(
-            httpx.AsyncClient(transport=httpx.ASGITransport(app=gw, raise_app_exceptions=False), base_url="http://gateway.test")
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=gw, raise_app_exceptions=False),
+                base_url="http://gateway.test",
+            )
         )
         direct = {
             name: await stack.enter_async_context(
-                httpx.AsyncClient(transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url=f"http://{name}.test")
+                httpx.AsyncClient(
+                    transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
+                    base_url=f"http://{name}.test",
+                )
             )
             for name, app in apps.items()
         }

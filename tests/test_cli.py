@@ -36,13 +36,30 @@ def test_help_explains_every_subcommand(tmp_path: Path) -> None:
         assert flag in token_help
 
 
-def test_token_and_rotation(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_token_and_rotation(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("JIUZHU_DATA_DIR", str(tmp_path))
     from services.common.settings import get_settings
 
     get_settings.cache_clear()
     try:
-        assert main(["token", "--role", "county_official", "--region", "530102000000", "--org-id", "7", "--ttl", "60"]) == 0
+        assert (
+            main(
+                [
+                    "token",
+                    "--role",
+                    "county_official",
+                    "--region",
+                    "530102000000",
+                    "--org-id",
+                    "7",
+                    "--ttl",
+                    "60",
+                ]
+            )
+            == 0
+        )
         old = capsys.readouterr().out.strip()
         assert main(["keys", "rotate"]) == 0
         capsys.readouterr()

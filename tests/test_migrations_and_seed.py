@@ -40,9 +40,13 @@ async def test_seed_counts_and_flags(engine: AsyncEngine) -> None:
         direct = set((await conn.execute(select(Region.code).where(Region.directly_administered))).scalars())
         stats_demo = (await conn.execute(select(func.bool_and(RegionStats.demo)))).scalar_one()
         by_level = dict(
-            (await conn.execute(
-                select(Region.level, func.count()).join(RegionStats, RegionStats.region_code == Region.code).group_by(Region.level)
-            )).all()
+            (
+                await conn.execute(
+                    select(Region.level, func.count())
+                    .join(RegionStats, RegionStats.region_code == Region.code)
+                    .group_by(Region.level)
+                )
+            ).all()
         )
     assert counts == {"province": 1, "prefecture": 16, "county": 129, "township": 1461, "village": 14888}
     assert direct == {"530627", "530381", "530581"}

@@ -161,7 +161,7 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
     procs: list[subprocess.Popen[bytes]] = []
     stopping = False
 
-    def on_signal(signum: int, _frame: object) -> None:
+    def on_signal(_signum: int, _frame: object) -> None:
         nonlocal stopping
         stopping = True
 
@@ -179,8 +179,20 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
         }
         apps = [*((n, f, ports[n]) for n, f in SERVICES), ("gateway", "gateway.app:create_app", args.port)]
         for _name, factory, port in apps:
-            cmd = [sys.executable, "-m", "uvicorn", "--factory", factory, "--host", args.host,
-                   "--port", str(port), "--no-server-header", "--log-level", "warning"]
+            cmd = [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                factory,
+                "--host",
+                args.host,
+                "--port",
+                str(port),
+                "--no-server-header",
+                "--log-level",
+                "warning",
+            ]
             procs.append(subprocess.Popen(cmd, env=env))  # noqa: S603 - our own interpreter and modules
         base = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}"  # noqa: S104
         if not _wait_ready(f"{base}/readyz", procs):
@@ -192,10 +204,15 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
         out("\nDemo tokens (Authorization: Bearer ...):")
         for role, region, scope in DEMO_PRINCIPALS:
             ttl = settings.token_ttl_client if role == "service" else settings.token_ttl_person
-            token = mint(settings, KeyStore(settings.keys_dir), role=role, region=region, scope=scope, ttl=ttl)
+            token = mint(
+                settings, KeyStore(settings.keys_dir), role=role, region=region, scope=scope, ttl=ttl
+            )
             out(f"\n# {role} @ {region}\n{token}")
         out("\n(contractor and worker tokens need contractors and persons; mint one with `jiuzhu token`.)")
-        out(f"\nTry: curl -H \"Authorization: Bearer $TOKEN\" {base}/api/v1/regions/53\nCtrl-C stops everything.")
+        out(
+            f'\nTry: curl -H "Authorization: Bearer $TOKEN" {base}/api/v1/regions/53'
+            "\nCtrl-C stops everything."
+        )
         while not stopping:
             if any(p.poll() is not None for p in procs):
                 sys.stderr.write("jiuzhu up: a process exited; stopping the stack\n")

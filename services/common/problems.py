@@ -82,7 +82,9 @@ def validation_error(exc: RequestValidationError) -> DomainError:
     """FastAPI's 422 becomes 400 for unreadable JSON and a 422 with a field list otherwise."""
     raw = list(exc.errors())
     if any(e.get("type") == "json_invalid" for e in raw):
-        return DomainError("MALFORMED_JSON", "请求体不是有效的 JSON", "The body is not valid JSON", status=400)
+        return DomainError(
+            "MALFORMED_JSON", "请求体不是有效的 JSON", "The body is not valid JSON", status=400
+        )
     fields = []
     for e in raw:
         loc = [str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path", "header")]
@@ -120,7 +122,10 @@ def render(request: Request, exc: Exception) -> Response:
     err = to_domain_error(exc)
     if err is None:
         err = DomainError(
-            "INTERNAL_ERROR", "服务器内部错误，请凭请求编号联系运维", "Internal error; quote the request id", status=500
+            "INTERNAL_ERROR",
+            "服务器内部错误，请凭请求编号联系运维",
+            "Internal error; quote the request id",
+            status=500,
         )
     return from_domain_error(request, err)
 

@@ -8,11 +8,18 @@ Canonical codes keep the significant digits only: 2 (province), 4 (prefecture), 
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 from typing import Literal
 
 Level = Literal["province", "prefecture", "county", "township", "village"]
 
-LEVEL_BY_LENGTH: dict[int, Level] = {2: "province", 4: "prefecture", 6: "county", 9: "township", 12: "village"}
+LEVEL_BY_LENGTH: dict[int, Level] = {
+    2: "province",
+    4: "prefecture",
+    6: "county",
+    9: "township",
+    12: "village",
+}
 LENGTH_BY_LEVEL: dict[Level, int] = {v: k for k, v in LEVEL_BY_LENGTH.items()}
 # Group boundaries: province 2, prefecture +2, county +2, township +3, village +3.
 _GROUPS = (2, 4, 6, 9, 12)
@@ -40,7 +47,7 @@ def normalize(raw: str, province: str = "53") -> str:
         raise InvalidRegionCode(raw)
     # An all-zero group left in the middle (e.g. ``530100001``) names no real unit.
     bounds = [b for b in _GROUPS if b <= len(code)]
-    if any(set(code[a:b]) == {"0"} for a, b in zip(bounds, bounds[1:], strict=False)):
+    if any(set(code[a:b]) == {"0"} for a, b in pairwise(bounds)):
         raise InvalidRegionCode(raw)
     return code
 
@@ -76,4 +83,6 @@ def parse_code(raw: str, field: str = "code", province: str = "53") -> str:
         return normalize(raw, province)
     except InvalidRegionCode:
         zh, en = "区划代码无效（须为本省 2、4、6、9 或 12 位代码）", "Not a region code of this province"
-        raise invalid("INVALID_REGION_CODE", zh, en, [FieldError(field, "INVALID_REGION_CODE", zh, en)]) from None
+        raise invalid(
+            "INVALID_REGION_CODE", zh, en, [FieldError(field, "INVALID_REGION_CODE", zh, en)]
+        ) from None

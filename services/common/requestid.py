@@ -68,7 +68,9 @@ class RequestIdMiddleware:
             # Handled here, inside the request id's context, so the 500 and its log line carry it.
             log.exception("unexpected error")
             if not started:
-                accept = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"accept-language"), None)
+                accept = next(
+                    (v.decode("latin-1") for k, v in scope["headers"] if k == b"accept-language"), None
+                )
                 response = problem(
                     500,
                     "INTERNAL_ERROR",

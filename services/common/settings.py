@@ -20,8 +20,8 @@ class Settings(BaseSettings):
     )
     province_code: str = Field("53", description="The deployment's province (Yunnan)")
 
-    token_issuer: str = "jiuzhu"
-    token_audience: str = "jiuzhu-api"
+    token_issuer: str = "jiuzhu"  # noqa: S105 - a name, not a secret
+    token_audience: str = "jiuzhu-api"  # noqa: S105 - a name, not a secret
     token_ttl_person: int = Field(900, description="seconds, people (15 min)")
     token_ttl_client: int = Field(3600, description="seconds, service clients (60 min)")
     token_max_lifetime: int = Field(3600, description="tokens living longer than this are refused")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
 from typing import Any
 
@@ -42,7 +42,9 @@ def body_hash(content_type: str, body: bytes) -> str:
     """SHA-256 of canonical JSON (sorted keys) for JSON bodies, of the raw bytes otherwise."""
     if content_type.split(";")[0].strip().lower().endswith("json"):
         try:
-            canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+            canonical = json.dumps(
+                json.loads(body), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+            )
             return hashlib.sha256(canonical.encode()).hexdigest()
         except ValueError:
             pass
@@ -53,7 +55,7 @@ def _valid_key(key: str) -> bool:
     return 1 <= len(key) <= KEY_MAX and all(33 <= ord(c) <= 126 for c in key)
 
 
-Endpoint = Callable[[Request], Awaitable[Response]]
+Endpoint = Callable[[Request], Coroutine[Any, Any, Response]]
 BeforeCommit = Callable[[AsyncSession, Response], Awaitable[None]]
 
 
@@ -71,7 +73,9 @@ class TransactionalRoute(APIRoute):
         return handler
 
 
-async def _in_transaction(request: Request, inner: Endpoint, before_commit: BeforeCommit | None = None) -> Response:
+async def _in_transaction(
+    request: Request, inner: Endpoint, before_commit: BeforeCommit | None = None
+) -> Response:
     db: Database = request.app.state.db
     async with db.sessionmaker() as session:
         session.info["service"] = request.app.state.service_name
@@ -116,11 +120,7 @@ async def _idempotent(request: Request, route: str, key: str, inner: Endpoint) -
             )
         ).scalar_one_or_none()
         if row_id is None:
-            existing = (
-                await conn.execute(
-                    select(IdempotencyKey).filter_by(**scope).with_for_update()
-                )
-            ).one()
+            existing = (await conn.execute(select(IdempotencyKey).filter_by(**scope).with_for_update())).one()
             if existing.request_hash != digest:
                 raise invalid(
                     "IDEMPOTENCY_KEY_REUSED",
@@ -133,7 +133,9 @@ async def _idempotent(request: Request, route: str, key: str, inner: Endpoint) -
             taken = (
                 await conn.execute(
                     update(IdempotencyKey)
-                    .where(IdempotencyKey.id == existing.id, IdempotencyKey.created_at < func.now() - stale_after)
+                    .where(
+                        IdempotencyKey.id == existing.id, IdempotencyKey.created_at < func.now() - stale_after
+                    )
                     .values(created_at=func.now())
                     .returning(IdempotencyKey.id)
                 )
@@ -148,7 +150,9 @@ async def _idempotent(request: Request, route: str, key: str, inner: Endpoint) -
             row_id = taken
 
     async def store(session: AsyncSession, response: Response) -> None:
-        await session.execute(update(IdempotencyKey).where(IdempotencyKey.id == row_id).values(**_stored(response)))
+        await session.execute(
+            update(IdempotencyKey).where(IdempotencyKey.id == row_id).values(**_stored(response))
+        )
 
     try:
         response = await _in_transaction(request, inner, before_commit=store)
@@ -162,7 +166,9 @@ async def _idempotent(request: Request, route: str, key: str, inner: Endpoint) -
     elif response.status_code >= 400:
         # The work rolled back; the 4xx answer is still the answer to this key.
         async with db.engine.begin() as conn:
-            await conn.execute(update(IdempotencyKey).where(IdempotencyKey.id == row_id).values(**_stored(response)))
+            await conn.execute(
+                update(IdempotencyKey).where(IdempotencyKey.id == row_id).values(**_stored(response))
+            )
     return response
 
 
@@ -181,7 +187,9 @@ def _replay(row: Any) -> Response:
     headers = dict(row.response_headers or {})
     headers["Idempotent-Replayed"] = "true"
     media_type = headers.pop("content-type", None)
-    return Response(row.response_body or b"", status_code=row.response_status, headers=headers, media_type=media_type)
+    return Response(
+        row.response_body or b"", status_code=row.response_status, headers=headers, media_type=media_type
+    )
 
 
 async def _release(db: Database, row_id: int) -> None:

@@ -1,4 +1,7 @@
-"""contract_api: contractors, needs → plans → procurement → contracts, dispatch, funds (notice §三, §五, §六)."""
+"""contract_api: contractors, needs → plans → procurement → contracts, dispatch, funds.
+
+Notice §三, §五, §六.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +15,8 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     return create_service_app(
         name="contract",
         title="Jiuzhu contract_api 购买服务合同",
-        description="承接主体、采购、合同、派遣、资金 (contractors, procurement, contracts, dispatch, funds). "
+        description="承接主体、采购、合同、派遣、资金 "
+        "(contractors, procurement, contracts, dispatch, funds). "
         "Endpoints arrive with the contract issue; the frame (auth, health, errors) is here.",
         routers=[],
         settings=settings,

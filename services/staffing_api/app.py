@@ -14,7 +14,8 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     return create_service_app(
         name="staffing",
         title="Jiuzhu staffing_api 社会救助人员配备",
-        description="区划、统计、编制、变更事件与审计 (regions, statistics, establishment, change feed, audit). "
+        description="区划、统计、编制、变更事件与审计 "
+        "(regions, statistics, establishment, change feed, audit). "
         "Rules from the 2019 Yunnan notice §一, §二, §四.",
         routers=[regions.router, feed.router],
         settings=settings,

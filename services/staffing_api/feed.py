@@ -100,4 +100,6 @@ async def list_audit_events(
         ensure_in_scope(principal, code)
         stmt = stmt.where(AuditEvent.region.startswith(code, autoescape=True))
     rows, cursor = await paginate(session, stmt, AuditEvent.id, paging)
-    return Page[AuditRead](items=[AuditRead.model_validate(r, from_attributes=True) for r in rows], next_cursor=cursor)
+    return Page[AuditRead](
+        items=[AuditRead.model_validate(r, from_attributes=True) for r in rows], next_cursor=cursor
+    )

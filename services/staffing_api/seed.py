@@ -55,7 +55,11 @@ def demo_stats(regions: list[dict[str, object]]) -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
     for r in regions:
         code, level = str(r["code"]), r["level"]
-        figures: dict[str, int | None] = {"dibao_recipients": None, "tekun_recipients": None, "population": None}
+        figures: dict[str, int | None] = {
+            "dibao_recipients": None,
+            "tekun_recipients": None,
+            "population": None,
+        }
         if level == "county":
             figures["dibao_recipients"] = _draw(code, 4_000, 42_000)
             figures["tekun_recipients"] = _draw(code + "t", 300, 3_000)

@@ -19,7 +19,9 @@ async def _count_regions(engine: AsyncEngine, code: str) -> int:
         return int((await conn.execute(select(func.count()).where(Region.code == code))).scalar_one())
 
 
-async def test_replay_returns_the_original(api: httpx.AsyncClient, tokens: Tokens, engine: AsyncEngine) -> None:
+async def test_replay_returns_the_original(
+    api: httpx.AsyncClient, tokens: Tokens, engine: AsyncEngine
+) -> None:
     h = {**tokens.headers("county_official", "530102", sub="u1"), "Idempotency-Key": "k-1"}
     first = await api.post("/api/v1/regions", json=BODY, headers=h)
     # Same body with keys in another order is the same body (canonical JSON).
@@ -31,7 +33,9 @@ async def test_replay_returns_the_original(api: httpx.AsyncClient, tokens: Token
     assert "idempotent-replayed" not in first.headers
     assert await _count_regions(engine, BODY["code"]) == 1
     async with engine.connect() as conn:
-        audits = (await conn.execute(select(func.count()).where(AuditEvent.resource_id == BODY["code"]))).scalar_one()
+        audits = (
+            await conn.execute(select(func.count()).where(AuditEvent.resource_id == BODY["code"]))
+        ).scalar_one()
     assert audits == 1
 
 
@@ -71,7 +75,9 @@ async def test_invalid_key(api: httpx.AsyncClient, tokens: Tokens) -> None:
     assert (await api.post("/api/v1/regions", json=BODY, headers=ok)).status_code == 201
 
 
-async def test_concurrent_twins_write_once(api: httpx.AsyncClient, tokens: Tokens, engine: AsyncEngine) -> None:
+async def test_concurrent_twins_write_once(
+    api: httpx.AsyncClient, tokens: Tokens, engine: AsyncEngine
+) -> None:
     h = {**tokens.headers("county_official", "530102", sub="racer"), "Idempotency-Key": "race"}
     answers = await asyncio.gather(*(api.post("/api/v1/regions", json=BODY, headers=h) for _ in range(8)))
     statuses = sorted(a.status_code for a in answers)
@@ -87,14 +93,21 @@ async def test_concurrent_twins_write_once(api: httpx.AsyncClient, tokens: Token
     assert await _count_regions(engine, BODY["code"]) == 1
 
 
-async def test_in_progress_key_answers_409(api: httpx.AsyncClient, tokens: Tokens, engine: AsyncEngine, target: str) -> None:
+async def test_in_progress_key_answers_409(
+    api: httpx.AsyncClient, tokens: Tokens, engine: AsyncEngine, target: str
+) -> None:
     # A twin that claimed the key and has not finished: its row is in progress.
     service = "staffing"
     async with engine.begin() as conn:
         await conn.execute(
             IdempotencyKey.__table__.insert().values(
-                service=service, sub="slow", method="POST", route="/api/v1/regions", key="busy",
-                request_hash=_hash(BODY), state="in_progress",
+                service=service,
+                sub="slow",
+                method="POST",
+                route="/api/v1/regions",
+                key="busy",
+                request_hash=_hash(BODY),
+                state="in_progress",
             )
         )
     h = {**tokens.headers("county_official", "530102", sub="slow"), "Idempotency-Key": "busy"}

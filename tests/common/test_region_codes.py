@@ -27,7 +27,8 @@ def test_normalizes_padded_forms(raw: str, canonical: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "raw", ["", "5", "530", "53010", "5301020", "5301020011", "5301020010011", "54", "110101", "53a1", "530100001"]
+    "raw",
+    ["", "5", "530", "53010", "5301020", "5301020011", "5301020010011", "54", "110101", "53a1", "530100001"],
 )
 def test_rejects(raw: str) -> None:
     with pytest.raises(InvalidRegionCode):
@@ -36,7 +37,11 @@ def test_rejects(raw: str) -> None:
 
 def test_levels_parents_scope() -> None:
     assert [level_of(c) for c in ("53", "5301", "530102", "530102001", "530102001001")] == [
-        "province", "prefecture", "county", "township", "village",
+        "province",
+        "prefecture",
+        "county",
+        "township",
+        "village",
     ]
     assert parent_of("530102001001") == "530102001"
     assert parent_of("530102") == "5301"

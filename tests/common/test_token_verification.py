@@ -67,7 +67,11 @@ async def test_hs256_signed_with_the_public_key(api: httpx.AsyncClient, tokens: 
 
 
 async def test_unknown_kid(api: httpx.AsyncClient, tokens: Tokens) -> None:
-    _invalid(await api.get(URL, headers={"Authorization": f"Bearer {tokens.sign(tokens.claims(), {'kid': 'nope'})}"}))
+    _invalid(
+        await api.get(
+            URL, headers={"Authorization": f"Bearer {tokens.sign(tokens.claims(), {'kid': 'nope'})}"}
+        )
+    )
 
 
 async def test_bad_signature(api: httpx.AsyncClient, tokens: Tokens) -> None:
@@ -82,7 +86,12 @@ async def test_bad_signature(api: httpx.AsyncClient, tokens: Tokens) -> None:
 
 async def test_expired_and_missing_exp(api: httpx.AsyncClient, tokens: Tokens) -> None:
     now = int(time.time())
-    _invalid(await api.get(URL, headers={"Authorization": f"Bearer {tokens.sign(tokens.claims(iat=now - 700, exp=now - 31))}"}))
+    _invalid(
+        await api.get(
+            URL,
+            headers={"Authorization": f"Bearer {tokens.sign(tokens.claims(iat=now - 700, exp=now - 31))}"},
+        )
+    )
     _invalid(await api.get(URL, headers={"Authorization": f"Bearer {tokens.sign(tokens.claims(exp=None))}"}))
 
 
@@ -94,9 +103,14 @@ async def test_expired_within_skew_is_accepted(api: httpx.AsyncClient, tokens: T
 
 async def test_nbf_and_iat_in_the_future(api: httpx.AsyncClient, tokens: Tokens) -> None:
     now = int(time.time())
-    _invalid(await api.get(URL, headers={"Authorization": f"Bearer {tokens.sign(tokens.claims(nbf=now + 120))}"}))
     _invalid(
-        await api.get(URL, headers={"Authorization": f"Bearer {tokens.sign(tokens.claims(iat=now + 120, exp=now + 700))}"})
+        await api.get(URL, headers={"Authorization": f"Bearer {tokens.sign(tokens.claims(nbf=now + 120))}"})
+    )
+    _invalid(
+        await api.get(
+            URL,
+            headers={"Authorization": f"Bearer {tokens.sign(tokens.claims(iat=now + 120, exp=now + 700))}"},
+        )
     )
     within = tokens.sign(tokens.claims(nbf=now + 10, iat=now + 10, exp=now + 600))
     assert (await api.get(URL, headers={"Authorization": f"Bearer {within}"})).status_code == 200
@@ -104,28 +118,46 @@ async def test_nbf_and_iat_in_the_future(api: httpx.AsyncClient, tokens: Tokens)
 
 async def test_lifetime_too_long(api: httpx.AsyncClient, tokens: Tokens) -> None:
     now = int(time.time())
-    _invalid(await api.get(URL, headers={"Authorization": f"Bearer {tokens.sign(tokens.claims(iat=now, exp=now + 3601))}"}))
+    _invalid(
+        await api.get(
+            URL, headers={"Authorization": f"Bearer {tokens.sign(tokens.claims(iat=now, exp=now + 3601))}"}
+        )
+    )
     ok = tokens.sign(tokens.claims(iat=now, exp=now + 3600))
     assert (await api.get(URL, headers={"Authorization": f"Bearer {ok}"})).status_code == 200
 
 
 @pytest.mark.parametrize(("claim", "value"), [("iss", "someone-else"), ("aud", "other-api")])
-async def test_wrong_issuer_or_audience(api: httpx.AsyncClient, tokens: Tokens, claim: str, value: str) -> None:
-    _invalid(await api.get(URL, headers={"Authorization": f"Bearer {tokens.sign(tokens.claims(**{claim: value}))}"}))
+async def test_wrong_issuer_or_audience(
+    api: httpx.AsyncClient, tokens: Tokens, claim: str, value: str
+) -> None:
+    _invalid(
+        await api.get(
+            URL, headers={"Authorization": f"Bearer {tokens.sign(tokens.claims(**{claim: value}))}"}
+        )
+    )
 
 
 @pytest.mark.parametrize("claim", ["sub", "role", "region", "jti", "iat", "iss", "aud"])
 async def test_missing_claims(api: httpx.AsyncClient, tokens: Tokens, claim: str) -> None:
-    _invalid(await api.get(URL, headers={"Authorization": f"Bearer {tokens.sign(tokens.claims(**{claim: None}))}"}))
+    _invalid(
+        await api.get(URL, headers={"Authorization": f"Bearer {tokens.sign(tokens.claims(**{claim: None}))}"})
+    )
 
 
 async def test_unknown_role(api: httpx.AsyncClient, tokens: Tokens) -> None:
-    _invalid(await api.get(URL, headers={"Authorization": f"Bearer {tokens.sign(tokens.claims(role='superuser'))}"}))
+    _invalid(
+        await api.get(
+            URL, headers={"Authorization": f"Bearer {tokens.sign(tokens.claims(role='superuser'))}"}
+        )
+    )
 
 
 @pytest.mark.parametrize("region", ["5", "530", "54", "ab", "5301020010011", "530100001"])
 async def test_malformed_region(api: httpx.AsyncClient, tokens: Tokens, region: str) -> None:
-    _invalid(await api.get(URL, headers={"Authorization": f"Bearer {tokens.sign(tokens.claims(region=region))}"}))
+    _invalid(
+        await api.get(URL, headers={"Authorization": f"Bearer {tokens.sign(tokens.claims(region=region))}"})
+    )
 
 
 async def test_padded_region_claim_is_normalized(api: httpx.AsyncClient, tokens: Tokens) -> None:
@@ -145,7 +177,9 @@ async def test_two_tokens(api: httpx.AsyncClient, tokens: Tokens) -> None:
     both = await api.get(URL, params={"access_token": t}, headers={"Authorization": f"Bearer {t}"})
     assert both.status_code == 401
     assert both.headers["www-authenticate"] == 'Bearer realm="jiuzhu", error="invalid_request"'
-    two_headers = await api.get(URL, headers=[("Authorization", f"Bearer {t}"), ("Authorization", f"Bearer {t}")])
+    two_headers = await api.get(
+        URL, headers=[("Authorization", f"Bearer {t}"), ("Authorization", f"Bearer {t}")]
+    )
     assert two_headers.status_code == 401
     assert 'error="invalid_request"' in two_headers.headers["www-authenticate"]
 
@@ -162,7 +196,9 @@ async def test_revoked_jti(api: httpx.AsyncClient, tokens: Tokens, engine: objec
     claims = tokens.claims()
     async with engine.begin() as conn:
         await conn.execute(
-            insert(RevokedToken).values(jti=claims["jti"], expires_at=datetime.now(UTC) + timedelta(minutes=10))
+            insert(RevokedToken).values(
+                jti=claims["jti"], expires_at=datetime.now(UTC) + timedelta(minutes=10)
+            )
         )
     _invalid(await api.get(URL, headers={"Authorization": f"Bearer {tokens.sign(claims)}"}))
 

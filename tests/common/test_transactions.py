@@ -27,7 +27,9 @@ FAIL_TRIGGER = (
 )
 
 
-async def test_commit_failure_is_a_500_not_a_2xx(api: httpx.AsyncClient, tokens: Tokens, engine: AsyncEngine) -> None:
+async def test_commit_failure_is_a_500_not_a_2xx(
+    api: httpx.AsyncClient, tokens: Tokens, engine: AsyncEngine
+) -> None:
     async with engine.begin() as conn:
         await conn.execute(text(FAIL_AT_COMMIT))
         await conn.execute(text(FAIL_TRIGGER))
@@ -41,23 +43,34 @@ async def test_commit_failure_is_a_500_not_a_2xx(api: httpx.AsyncClient, tokens:
     assert "secret" not in r.text and "INSERT" not in r.text and "Traceback" not in r.text
     async with engine.connect() as conn:
         assert (await conn.execute(select(func.count()).where(Region.code == body["code"]))).scalar_one() == 0
-        assert (await conn.execute(select(func.count()).where(AuditEvent.resource_id == body["code"]))).scalar_one() == 0
+        assert (
+            await conn.execute(select(func.count()).where(AuditEvent.resource_id == body["code"]))
+        ).scalar_one() == 0
         # A 5xx is not an answer: the key was released so the retry runs again.
-        assert (await conn.execute(select(func.count()).where(IdempotencyKey.key == "commit-fails"))).scalar_one() == 0
+        assert (
+            await conn.execute(select(func.count()).where(IdempotencyKey.key == "commit-fails"))
+        ).scalar_one() == 0
     async with engine.begin() as conn:
         await conn.execute(text("DROP TRIGGER fail_at_commit ON regions"))
     retry = await api.post("/api/v1/regions", json=body, headers=h)
     assert retry.status_code == 201 and "idempotent-replayed" not in retry.headers
 
 
-async def test_write_is_audited_with_request_id(api: httpx.AsyncClient, tokens: Tokens, engine: AsyncEngine) -> None:
+async def test_write_is_audited_with_request_id(
+    api: httpx.AsyncClient, tokens: Tokens, engine: AsyncEngine
+) -> None:
     h = {**tokens.headers("county_official", "530102", sub="auditee"), "X-Request-ID": "req-123.abc"}
     r = await api.post("/api/v1/regions", json={"code": "530102971", "name": "审计街道"}, headers=h)
     assert r.headers["x-request-id"] == "req-123.abc"
     async with engine.connect() as conn:
         row = (await conn.execute(select(AuditEvent).where(AuditEvent.resource_id == "530102971"))).one()
     assert (row.sub, row.role, row.action, row.resource, row.request_id, row.service) == (
-        "auditee", "county_official", "created", "region", "req-123.abc", "staffing",
+        "auditee",
+        "county_official",
+        "created",
+        "region",
+        "req-123.abc",
+        "staffing",
     )
     bad_id = await api.get("/api/v1/regions/53", headers={**tokens.headers(), "X-Request-ID": "bad id!"})
     assert bad_id.headers["x-request-id"] != "bad id!" and len(bad_id.headers["x-request-id"]) == 32
@@ -71,19 +84,41 @@ async def test_audit_and_events_are_append_only(engine: AsyncEngine) -> None:
 
 
 async def test_audit_endpoint_roles_and_scope(api: httpx.AsyncClient, tokens: Tokens) -> None:
-    await api.post("/api/v1/regions", json={"code": "530102972", "name": "a"}, headers=tokens.headers("county_official", "530102"))
-    await api.post("/api/v1/regions", json={"code": "530103972", "name": "b"}, headers=tokens.headers("county_official", "530103"))
+    await api.post(
+        "/api/v1/regions",
+        json={"code": "530102972", "name": "a"},
+        headers=tokens.headers("county_official", "530102"),
+    )
+    await api.post(
+        "/api/v1/regions",
+        json={"code": "530103972", "name": "b"},
+        headers=tokens.headers("county_official", "530103"),
+    )
     county_auditor = await api.get("/api/v1/audit-events", headers=tokens.headers("auditor", "530102"))
     assert [e["resource_id"] for e in county_auditor.json()["items"]] == ["530102972"]
     everything = await api.get("/api/v1/audit-events", headers=tokens.headers())
     assert {e["resource_id"] for e in everything.json()["items"]} == {"530102972", "530103972"}
-    assert (await api.get("/api/v1/audit-events", headers=tokens.headers("county_official", "530102"))).status_code == 403
-    assert (await api.get("/api/v1/audit-events", params={"region": "5301"}, headers=tokens.headers("auditor", "530102"))).status_code == 404
+    assert (
+        await api.get("/api/v1/audit-events", headers=tokens.headers("county_official", "530102"))
+    ).status_code == 403
+    assert (
+        await api.get(
+            "/api/v1/audit-events", params={"region": "5301"}, headers=tokens.headers("auditor", "530102")
+        )
+    ).status_code == 404
 
 
 async def test_event_feed_scope_and_roles(api: httpx.AsyncClient, tokens: Tokens) -> None:
-    await api.post("/api/v1/regions", json={"code": "530102973", "name": "a"}, headers=tokens.headers("county_official", "530102"))
-    await api.post("/api/v1/regions", json={"code": "530103973", "name": "b"}, headers=tokens.headers("county_official", "530103"))
+    await api.post(
+        "/api/v1/regions",
+        json={"code": "530102973", "name": "a"},
+        headers=tokens.headers("county_official", "530102"),
+    )
+    await api.post(
+        "/api/v1/regions",
+        json={"code": "530103973", "name": "b"},
+        headers=tokens.headers("county_official", "530103"),
+    )
     mine = await api.get("/api/v1/events", headers=tokens.headers("county_official", "530102"))
     assert [e["resource_id"] for e in mine.json()["items"]] == ["530102973"]
     svc = await api.get("/api/v1/events", headers=tokens.headers("service", "5301", scope="events:read"))
@@ -91,8 +126,12 @@ async def test_event_feed_scope_and_roles(api: httpx.AsyncClient, tokens: Tokens
     ids = [e["id"] for e in svc.json()["items"]]
     after = await api.get("/api/v1/events", params={"after": ids[0]}, headers=tokens.headers())
     assert [e["id"] for e in after.json()["items"]] == ids[1:]
-    assert (await api.get("/api/v1/events", headers=tokens.headers("service", "53", scope="staffing:read"))).status_code == 403
-    assert (await api.get("/api/v1/events", headers=tokens.headers("contractor", "530102", org_id="1"))).status_code == 403
+    assert (
+        await api.get("/api/v1/events", headers=tokens.headers("service", "53", scope="staffing:read"))
+    ).status_code == 403
+    assert (
+        await api.get("/api/v1/events", headers=tokens.headers("contractor", "530102", org_id="1"))
+    ).status_code == 403
 
 
 async def test_event_ids_follow_commit_order(stack: object, tokens: Tokens, engine: AsyncEngine) -> None:
@@ -107,14 +146,18 @@ async def test_event_ids_follow_commit_order(stack: object, tokens: Tokens, engi
     seen: list[int] = []
 
     async def write(i: int) -> None:
-        r = await api.post("/api/v1/regions", json={"code": f"530102{900 + i:03d}", "name": f"w{i}"}, headers=writer)
+        r = await api.post(
+            "/api/v1/regions", json={"code": f"530102{900 + i:03d}", "name": f"w{i}"}, headers=writer
+        )
         assert r.status_code == 201
 
     async def read() -> None:
         after = 0
         while True:
             finished = done.is_set()
-            page = (await api.get("/api/v1/events", params={"after": after, "limit": 500}, headers=reader)).json()
+            page = (
+                await api.get("/api/v1/events", params={"after": after, "limit": 500}, headers=reader)
+            ).json()
             for e in page["items"]:
                 seen.append(e["id"])
                 after = e["id"]

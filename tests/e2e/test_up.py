@@ -44,7 +44,11 @@ def _env(data_dir: Path) -> dict[str, str]:
 def _cli(data_dir: Path, *args: str) -> str:
     out = subprocess.run(  # noqa: S603 - our own CLI
         [sys.executable, "-m", "services.common.cli", *args],
-        env=_env(data_dir), capture_output=True, text=True, check=True, timeout=60,
+        env=_env(data_dir),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
     )
     return out.stdout.strip()
 
@@ -52,7 +56,10 @@ def _cli(data_dir: Path, *args: str) -> str:
 def _start(data_dir: Path, port: int) -> subprocess.Popen[str]:
     return subprocess.Popen(  # noqa: S603 - our own CLI
         [sys.executable, "-m", "services.common.cli", "up", "--port", str(port)],
-        env=_env(data_dir), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=_env(data_dir),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
 
 
@@ -73,7 +80,7 @@ def _stop(proc: subprocess.Popen[str]) -> list[psutil.Process]:
     children = psutil.Process(proc.pid).children(recursive=True)
     proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=30)
-    gone, alive = psutil.wait_procs(children, timeout=10)
+    _, alive = psutil.wait_procs(children, timeout=10)
     return alive
 
 
@@ -93,7 +100,9 @@ def test_up_serves_through_the_gateway_and_stops_cleanly() -> None:
         assert other.status_code == 404
         # Straight to the service, bypassing the gateway: verified there too.
         assert httpx.get(f"http://127.0.0.1:{port + 1}/api/v1/regions/53").status_code == 401
-        ok = httpx.get(f"http://127.0.0.1:{port + 1}/api/v1/regions/53", headers={"Authorization": f"Bearer {admin}"})
+        ok = httpx.get(
+            f"http://127.0.0.1:{port + 1}/api/v1/regions/53", headers={"Authorization": f"Bearer {admin}"}
+        )
         assert ok.status_code == 200
         for p in (port + 2, port + 3):
             assert httpx.get(f"http://127.0.0.1:{p}/readyz").status_code == 200
@@ -103,12 +112,20 @@ def test_up_serves_through_the_gateway_and_stops_cleanly() -> None:
         fresh = _cli(data_dir, "token", "--role", "province_admin", "--region", "53")
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
-            if httpx.get(f"{base}/api/v1/regions/53", headers={"Authorization": f"Bearer {fresh}"}).status_code == 200:
+            if (
+                httpx.get(
+                    f"{base}/api/v1/regions/53", headers={"Authorization": f"Bearer {fresh}"}
+                ).status_code
+                == 200
+            ):
                 break
             time.sleep(0.5)
         else:
             raise AssertionError("rotated key never accepted")
-        assert httpx.get(f"{base}/api/v1/regions/53", headers={"Authorization": f"Bearer {admin}"}).status_code == 200
+        assert (
+            httpx.get(f"{base}/api/v1/regions/53", headers={"Authorization": f"Bearer {admin}"}).status_code
+            == 200
+        )
     finally:
         alive = _stop(proc)
     output = proc.stdout.read() if proc.stdout else ""

@@ -55,29 +55,36 @@ async def echo(scope: Scope, receive: Receive, send: Send) -> None:
         "query": scope["query_string"].decode(),
         "body": body.decode(),
     }
-    await send({
-        "type": "http.response.start",
-        "status": 418,
-        "headers": [
-            (b"content-type", b"application/json"),
-            (b"connection", b"x-private"),
-            (b"x-private", b"1"),
-            (b"keep-alive", b"timeout=5"),
-            (b"server", b"upstream/1.0"),
-            (b"x-kept", b"yes"),
-        ],
-    })
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 418,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"connection", b"x-private"),
+                (b"x-private", b"1"),
+                (b"keep-alive", b"timeout=5"),
+                (b"server", b"upstream/1.0"),
+                (b"x-kept", b"yes"),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": json.dumps(payload).encode()})
 
 
 @asynccontextmanager
-async def gateway_with(settings: Settings, db_url: str, mounts: dict[str, Any]) -> AsyncIterator[httpx.AsyncClient]:
+async def gateway_with(
+    settings: Settings, db_url: str, mounts: dict[str, Any]
+) -> AsyncIterator[httpx.AsyncClient]:
     gw = create_gateway(settings, db_url, mounts)
     ops = gw.gateway.ops  # type: ignore[attr-defined]
-    async with ops.router.lifespan_context(ops), httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=gw, raise_app_exceptions=False, client=("203.0.113.9", 5000)),
-        base_url="http://gateway.test",
-    ) as client:
+    async with (
+        ops.router.lifespan_context(ops),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=gw, raise_app_exceptions=False, client=("203.0.113.9", 5000)),
+            base_url="http://gateway.test",
+        ) as client,
+    ):
         yield client
 
 
@@ -99,7 +106,7 @@ async def test_forwarding_headers_and_body(settings: Settings, db_url: str, toke
             },
         )
     assert r.status_code == 418  # upstream answers pass through unchanged
-    seen = dict((k, v) for k, v in r.json()["headers"])
+    seen = dict(r.json()["headers"])
     assert r.json()["path"] == "/api/v1/work-logs/batch" and r.json()["query"] == "x=1&y=%E4%B8%AD"
     assert r.json()["body"] == '{"items": []}'
     for hop in ("x-hop", "proxy-authorization", "te"):
@@ -122,7 +129,9 @@ async def test_gateway_verifies_before_proxying(settings: Settings, db_url: str)
         calls.append(scope["path"])
         await echo(scope, receive, send)
 
-    async with gateway_with(settings, db_url, {"http://staffing.test": httpx.ASGITransport(app=spy)}) as client:
+    async with gateway_with(
+        settings, db_url, {"http://staffing.test": httpx.ASGITransport(app=spy)}
+    ) as client:
         r = await client.get("/api/v1/regions/53")
         assert r.status_code == 401
         bad = await client.get("/api/v1/regions/53", headers={"Authorization": "Bearer x.y.z"})
@@ -169,7 +178,9 @@ async def test_upstream_slow_is_504(settings: Settings, db_url: str, tokens: Tok
 
     server = await asyncio.start_server(never_answer, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
-    slow = settings.model_copy(update={"upstream_staffing": f"http://127.0.0.1:{port}", "upstream_timeout": 0.5})
+    slow = settings.model_copy(
+        update={"upstream_staffing": f"http://127.0.0.1:{port}", "upstream_timeout": 0.5}
+    )
     try:
         async with gateway_with(slow, db_url, {}) as client:
             r = await client.get("/api/v1/regions/53", headers=tokens.headers())

@@ -36,7 +36,9 @@ async def authenticate(request: Request) -> Principal:
     if cached is not None:
         return cached
     verifier: TokenVerifier = request.app.state.verifier
-    principal = await verifier.authenticate(request.headers.getlist("authorization"), request.scope["query_string"])
+    principal = await verifier.authenticate(
+        request.headers.getlist("authorization"), request.scope["query_string"]
+    )
     request.state.principal = principal
     return principal
 
@@ -56,7 +58,9 @@ def require(*roles: str, scope: str | None = None) -> Callable[[Request], Awaita
     return dependency
 
 
-def ensure_in_scope(principal: Principal, region_code: str, what_zh: str = "资源", what_en: str = "resource") -> None:
+def ensure_in_scope(
+    principal: Principal, region_code: str, what_zh: str = "资源", what_en: str = "resource"
+) -> None:
     """404 for an object outside the caller's region (ancestors and siblings included)."""
     if not in_scope(principal.region, region_code):
         raise not_found(what_zh, what_en)

@@ -26,7 +26,9 @@ class RevocationList:
     async def contains(self, jti: str) -> bool:
         if time.monotonic() - self._loaded_at >= self.ttl:
             async with self.engine.connect() as conn:
-                rows = await conn.execute(select(RevokedToken.jti).where(RevokedToken.expires_at > func.now()))
+                rows = await conn.execute(
+                    select(RevokedToken.jti).where(RevokedToken.expires_at > func.now())
+                )
                 self._jtis = frozenset(rows.scalars())
             self._loaded_at = time.monotonic()
         return jti in self._jtis

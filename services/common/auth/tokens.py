@@ -51,7 +51,9 @@ class Principal:
 
 
 def no_token() -> DomainError:
-    return unauthorized("UNAUTHENTICATED", "缺少访问令牌", "An access token is required", www_authenticate=REALM)
+    return unauthorized(
+        "UNAUTHENTICATED", "缺少访问令牌", "An access token is required", www_authenticate=REALM
+    )
 
 
 def invalid_token(why_en: str) -> DomainError:

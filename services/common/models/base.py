@@ -18,6 +18,6 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def RegionCode() -> String:  # noqa: N802 - reads like a type in column declarations
+def RegionCode() -> String:
     """Region codes compare byte-wise (collation "C") so a b-tree index serves prefix scope tests."""
     return String(12, collation="C")

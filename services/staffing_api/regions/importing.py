@@ -52,7 +52,9 @@ def read_table(filename: str, content: bytes) -> list[list[Any]]:
 
 
 def _unreadable() -> DomainError:
-    return invalid("IMPORT_UNREADABLE", "文件无法读取，请上传 UTF-8 CSV 或 XLSX", "Upload a UTF-8 CSV or an XLSX file")
+    return invalid(
+        "IMPORT_UNREADABLE", "文件无法读取，请上传 UTF-8 CSV 或 XLSX", "Upload a UTF-8 CSV or an XLSX file"
+    )
 
 
 def _blank(cell: Any) -> bool:
@@ -108,7 +110,9 @@ def parse_rows(table: list[list[Any]], province: str) -> list[StatsRow]:
         try:
             code = normalize(str(cell["region_code"] or ""), province)
         except InvalidRegionCode:
-            errors.append(_err(n, "region_code", "INVALID_REGION_CODE", "区划代码无效", "invalid region code"))
+            errors.append(
+                _err(n, "region_code", "INVALID_REGION_CODE", "区划代码无效", "invalid region code")
+            )
         month = _month_cell(cell["month"])
         if month is None:
             errors.append(_err(n, "month", "INVALID_MONTH", "月份格式应为 YYYY-MM", "month must be YYYY-MM"))
@@ -122,7 +126,9 @@ def parse_rows(table: list[list[Any]], province: str) -> list[StatsRow]:
                 errors.append(_err(n, f, "INVALID_NUMBER", "须为非负整数", "must be a non-negative integer"))
             figures[f] = value
         if all(_blank(cell[f]) for f in FIGURES):
-            errors.append(_err(n, "population", "NO_FIGURES", "至少填写一项统计数", "give at least one figure"))
+            errors.append(
+                _err(n, "population", "NO_FIGURES", "至少填写一项统计数", "give at least one figure")
+            )
         if len(errors) == before and month is not None:
             if (code, month) in seen:
                 errors.append(
@@ -136,7 +142,21 @@ def parse_rows(table: list[list[Any]], province: str) -> list[StatsRow]:
                 )
                 continue
             seen[code, month] = n
-            rows.append(StatsRow(n, code, month, figures["dibao_recipients"], figures["tekun_recipients"], figures["population"]))
+            rows.append(
+                StatsRow(
+                    n,
+                    code,
+                    month,
+                    figures["dibao_recipients"],
+                    figures["tekun_recipients"],
+                    figures["population"],
+                )
+            )
     if errors:
-        raise invalid("IMPORT_ROWS_INVALID", "导入文件有错误行，未导入任何数据", "Some rows are invalid; nothing was imported", errors)
+        raise invalid(
+            "IMPORT_ROWS_INVALID",
+            "导入文件有错误行，未导入任何数据",
+            "Some rows are invalid; nothing was imported",
+            errors,
+        )
     return rows

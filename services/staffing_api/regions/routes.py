@@ -69,14 +69,23 @@ def _stats_read(s: RegionStats) -> StatsRead:
     )
 
 
-@router.post("/regions", status_code=201, response_model=RegionRead, responses={**PROBLEMS, 409: {"description": "重复"}})
-async def create_region(body: RegionCreate, principal: RegionWriter, session: Session, response: Response) -> RegionRead:
+@router.post(
+    "/regions",
+    status_code=201,
+    response_model=RegionRead,
+    responses={**PROBLEMS, 409: {"description": "重复"}},
+)
+async def create_region(
+    body: RegionCreate, principal: RegionWriter, session: Session, response: Response
+) -> RegionRead:
     """新增区划 (create a region). The province admin anywhere; a county official townships and
     villages inside its own county. The parent (code minus its last group) must exist."""
     code = parse_code(body.code)
     level: Level = level_of(code)
     if principal.role == "county_official" and level not in ("township", "village"):
-        raise forbidden("县级民政部门只能新增本县的乡镇和村（社区）", "A county official adds townships and villages only")
+        raise forbidden(
+            "县级民政部门只能新增本县的乡镇和村（社区）", "A county official adds townships and villages only"
+        )
     ensure_in_scope(principal, code, "区划", "region")
     kind = body.kind or rules.default_kind(code, level)
     rules.check_kind(level, kind)
@@ -96,8 +105,15 @@ async def create_region(body: RegionCreate, principal: RegionWriter, session: Se
     )
     await store.add(session, region)
     out = RegionRead.model_validate(region)
-    record_change(session, principal, action="created", resource="region", resource_id=code, region=code,
-                  data=out.model_dump(mode="json"))
+    record_change(
+        session,
+        principal,
+        action="created",
+        resource="region",
+        resource_id=code,
+        region=code,
+        data=out.model_dump(mode="json"),
+    )
     response.headers["Location"] = f"/api/v1/regions/{code}"
     return out
 
@@ -132,7 +148,11 @@ async def list_regions(
     return Page[RegionRead](items=[RegionRead.model_validate(r) for r in rows], next_cursor=cursor)
 
 
-@router.put("/regions/{code}/stats/{month}", response_model=StatsRead, responses={**PROBLEMS, 412: {"description": "版本不符"}})
+@router.put(
+    "/regions/{code}/stats/{month}",
+    response_model=StatsRead,
+    responses={**PROBLEMS, 412: {"description": "版本不符"}},
+)
 async def put_stats(
     code: str,
     month: str,
@@ -154,8 +174,15 @@ async def put_stats(
     saved = await store.get_stats(session, region.code, first_day)
     assert saved is not None  # noqa: S101 - just upserted in this transaction
     out = _stats_read(saved)
-    record_change(session, principal, action="recorded", resource="region_stats",
-                  resource_id=f"{region.code}/{out.month}", region=region.code, data=out.model_dump(mode="json"))
+    record_change(
+        session,
+        principal,
+        action="recorded",
+        resource="region_stats",
+        resource_id=f"{region.code}/{out.month}",
+        region=region.code,
+        data=out.model_dump(mode="json"),
+    )
     response.headers["ETag"] = etag(saved.version)
     return out
 
@@ -176,7 +203,9 @@ async def list_stats(
 
 
 @router.get("/regions/{code}/stats/{month}", response_model=StatsRead, responses=PROBLEMS)
-async def read_stats(code: str, month: str, principal: Reader, session: Session, response: Response) -> StatsRead:
+async def read_stats(
+    code: str, month: str, principal: Reader, session: Session, response: Response
+) -> StatsRead:
     """读取某月统计 (one month's figures; 404 if none were recorded)."""
     region = await _region_in_scope(session, principal, code)
     stats = await store.get_stats(session, region.code, parse_month(month))
@@ -196,34 +225,78 @@ async def import_stats(file: UploadFile, principal: StatsWriter, session: Sessio
     for r in rows:
         level = known.get(r.region_code)
         if level is None:
-            errors.append(FieldError("region_code", "REGION_NOT_FOUND", "区划不存在或不在管辖范围内",
-                                     "unknown region or outside your scope", row=r.row))
+            errors.append(
+                FieldError(
+                    "region_code",
+                    "REGION_NOT_FOUND",
+                    "区划不存在或不在管辖范围内",
+                    "unknown region or outside your scope",
+                    row=r.row,
+                )
+            )
         elif level not in rules.STATS_LEVELS:
-            errors.append(FieldError("region_code", "STATS_LEVEL_NOT_ALLOWED", "该层级不能填报统计数",
-                                     "figures are not kept at this level", row=r.row))
+            errors.append(
+                FieldError(
+                    "region_code",
+                    "STATS_LEVEL_NOT_ALLOWED",
+                    "该层级不能填报统计数",
+                    "figures are not kept at this level",
+                    row=r.row,
+                )
+            )
     if errors:
-        raise invalid("IMPORT_ROWS_INVALID", "导入文件有错误行，未导入任何数据",
-                      "Some rows are invalid; nothing was imported", errors)
-    await store.upsert_stats(session, [
-        {"region_code": r.region_code, "month": r.month, "dibao_recipients": r.dibao_recipients,
-         "tekun_recipients": r.tekun_recipients, "population": r.population}
-        for r in rows
-    ])
+        raise invalid(
+            "IMPORT_ROWS_INVALID",
+            "导入文件有错误行，未导入任何数据",
+            "Some rows are invalid; nothing was imported",
+            errors,
+        )
+    await store.upsert_stats(
+        session,
+        [
+            {
+                "region_code": r.region_code,
+                "month": r.month,
+                "dibao_recipients": r.dibao_recipients,
+                "tekun_recipients": r.tekun_recipients,
+                "population": r.population,
+            }
+            for r in rows
+        ],
+    )
     for r in rows:
-        record_change(session, principal, action="recorded", resource="region_stats",
-                      resource_id=f"{r.region_code}/{format_month(r.month)}", region=r.region_code,
-                      data={"dibao_recipients": r.dibao_recipients, "tekun_recipients": r.tekun_recipients,
-                            "population": r.population, "month": format_month(r.month), "imported": True})
+        record_change(
+            session,
+            principal,
+            action="recorded",
+            resource="region_stats",
+            resource_id=f"{r.region_code}/{format_month(r.month)}",
+            region=r.region_code,
+            data={
+                "dibao_recipients": r.dibao_recipients,
+                "tekun_recipients": r.tekun_recipients,
+                "population": r.population,
+                "month": format_month(r.month),
+                "imported": True,
+            },
+        )
     return ImportResult(imported=len(rows))
 
 
 def _establishment_read(e: Establishment) -> EstablishmentRead:
-    return EstablishmentRead(region_code=e.region_code, authorized_posts=e.authorized_posts,
-                             version=e.version, updated_at=e.updated_at)
+    return EstablishmentRead(
+        region_code=e.region_code,
+        authorized_posts=e.authorized_posts,
+        version=e.version,
+        updated_at=e.updated_at,
+    )
 
 
-@router.put("/regions/{code}/establishment", response_model=EstablishmentRead,
-            responses={**PROBLEMS, 412: {"description": "版本不符"}})
+@router.put(
+    "/regions/{code}/establishment",
+    response_model=EstablishmentRead,
+    responses={**PROBLEMS, 412: {"description": "版本不符"}},
+)
 async def put_establishment(
     code: str,
     body: EstablishmentWrite,
@@ -241,14 +314,23 @@ async def put_establishment(
     saved = await store.get_establishment(session, region.code)
     assert saved is not None  # noqa: S101 - just upserted in this transaction
     out = _establishment_read(saved)
-    record_change(session, principal, action="recorded", resource="establishment", resource_id=region.code,
-                  region=region.code, data=out.model_dump(mode="json"))
+    record_change(
+        session,
+        principal,
+        action="recorded",
+        resource="establishment",
+        resource_id=region.code,
+        region=region.code,
+        data=out.model_dump(mode="json"),
+    )
     response.headers["ETag"] = etag(saved.version)
     return out
 
 
 @router.get("/regions/{code}/establishment", response_model=EstablishmentRead, responses=PROBLEMS)
-async def read_establishment(code: str, principal: Reader, session: Session, response: Response) -> EstablishmentRead:
+async def read_establishment(
+    code: str, principal: Reader, session: Session, response: Response
+) -> EstablishmentRead:
     """读取编制 (authorized posts; 404 if none recorded)."""
     region = await _region_in_scope(session, principal, code)
     saved = await store.get_establishment(session, region.code)

@@ -29,16 +29,22 @@ class RegionRead(BaseModel):
 
     code: str = Field(description="区划代码 (canonical region code)")
     name: str = Field(description="名称 (name)")
-    level: Level = Field(description="层级 (level): 省 province, 州市 prefecture, 县 county, 乡镇 township, 村社区 village")
+    level: Level = Field(
+        description="层级 (level): 省 province, 州市 prefecture, 县 county, 乡镇 township, 村社区 village"
+    )
     kind: Kind = Field(description="类型 (kind)")
     parent_code: str | None = Field(description="上级区划代码 (parent code)")
-    directly_administered: bool = Field(description="省直管县 (county administered directly by the province for these funds)")
+    directly_administered: bool = Field(
+        description="省直管县 (county administered directly by the province for these funds)"
+    )
 
 
 class StatsWrite(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    dibao_recipients: int | None = Field(None, ge=0, description="低保对象数 (minimum-living-allowance recipients)")
+    dibao_recipients: int | None = Field(
+        None, ge=0, description="低保对象数 (minimum-living-allowance recipients)"
+    )
     tekun_recipients: int | None = Field(None, ge=0, description="特困人员数 (persons in extreme poverty)")
     population: int | None = Field(None, ge=0, description="常住人口 (resident population)")
 

@@ -31,8 +31,10 @@ async def add(session: AsyncSession, region: Region) -> None:
 
 async def levels(session: AsyncSession, codes: Iterable[str], principal: Principal) -> dict[str, str]:
     """Level of each code that exists inside the caller's scope (others are simply absent)."""
-    stmt = select(Region.code, Region.level).where(Region.code.in_(set(codes)), scope_filter(Region.code, principal))
-    return {code: level for code, level in (await session.execute(stmt)).all()}
+    stmt = select(Region.code, Region.level).where(
+        Region.code.in_(set(codes)), scope_filter(Region.code, principal)
+    )
+    return dict((await session.execute(stmt)).tuples().all())
 
 
 async def list_regions(
@@ -61,7 +63,9 @@ async def get_stats(session: AsyncSession, code: str, month: date) -> RegionStat
     return await session.get(RegionStats, (code, month), populate_existing=True)
 
 
-async def list_stats(session: AsyncSession, code: str, start: date | None, end: date | None) -> Sequence[RegionStats]:
+async def list_stats(
+    session: AsyncSession, code: str, start: date | None, end: date | None
+) -> Sequence[RegionStats]:
     stmt = select(RegionStats).where(RegionStats.region_code == code)
     if start is not None:
         stmt = stmt.where(RegionStats.month >= start)
