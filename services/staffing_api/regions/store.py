@@ -34,7 +34,7 @@ async def levels(session: AsyncSession, codes: Iterable[str], principal: Princip
     stmt = select(Region.code, Region.level).where(
         Region.code.in_(set(codes)), scope_filter(Region.code, principal)
     )
-    return dict((await session.execute(stmt)).tuples().all())
+    return {row.code: row.level for row in await session.execute(stmt)}
 
 
 async def list_regions(
