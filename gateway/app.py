@@ -1,20 +1,28 @@
-"""The gateway: verifies every token, then proxies to the service that owns the path."""
+"""The gateway: the front door (sign-in, limits, headers, metrics) and a verifying proxy."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
 
 import httpx
+from fastapi.openapi.docs import get_swagger_ui_html
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from gateway import proxy, routing
+from gateway import openapi, proxy, routing
+from gateway.frontdoor import FrontDoor, Metrics
+from gateway.limits import TokenBuckets, body_limit, retry_after
+from gateway.signin import SignIn
 from services.common import problems
 from services.common.auth.keys import CachedPublicKeys, KeyStore
 from services.common.auth.revocation import RevocationList
@@ -27,31 +35,52 @@ from services.common.requestid import RequestIdMiddleware
 from services.common.settings import Settings, get_settings
 
 log = logging.getLogger("jiuzhu.gateway")
+Clock = Callable[[], datetime]
+
+
+def rate_limited(seconds: float) -> DomainError:
+    return DomainError(
+        "RATE_LIMITED",
+        "请求过于频繁，请稍后重试",
+        "Too many requests; slow down",
+        429,
+        headers={"Retry-After": retry_after(seconds)},
+    )
 
 
 class Gateway:
-    """Pure ASGI on the hot path (``/api/…``); a small Starlette app for the operational endpoints."""
+    """Pure ASGI on the hot path (``/api/…``); a small Starlette app for everything else."""
 
     def __init__(
         self,
         settings: Settings,
         database_url: str | None = None,
         mounts: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.settings = settings
         self.database_url = database_url
         self.mounts = dict(mounts or {})
+        self.clock: Clock = clock or (lambda: datetime.now(UTC))
         self.upstreams: dict[routing.Upstream, str] = {
             "staffing": settings.upstream_staffing.rstrip("/"),
             "contract": settings.upstream_contract.rstrip("/"),
             "penalty": settings.upstream_penalty.rstrip("/"),
         }
         self.keys = CachedPublicKeys(KeyStore(settings.keys_dir), settings.key_reload_interval)
+        self.metrics = Metrics()
+        self.per_sub = TokenBuckets(settings.rate_per_sub, settings.burst_per_sub)
+        self._document: dict[str, Any] | None = None
         self.ops = Starlette(
             routes=[
                 Route("/healthz", self.healthz),
                 Route("/readyz", self.readyz),
                 Route("/.well-known/jwks.json", self.jwks),
+                Route("/metrics", self.metrics_text),
+                Route("/openapi.json", self.openapi_json),
+                Route("/docs", self.docs),
+                Route("/auth/token", self.token, methods=["POST"]),
+                Route("/auth/revoke", self.revoke, methods=["POST"]),
             ],
             lifespan=self.lifespan,
             exception_handlers={404: self.not_found, 405: self.not_found},
@@ -60,9 +89,11 @@ class Gateway:
     @asynccontextmanager
     async def lifespan(self, _app: Starlette) -> AsyncIterator[None]:
         configure_logging("gateway")
-        self.db = Database(self.database_url or resolve_url(self.settings), pool_size=2)
-        self.verifier = TokenVerifier(self.settings, self.keys, RevocationList(self.db.engine).contains)
-        limits = httpx.Limits(max_connections=200, max_keepalive_connections=100)
+        self.db = Database(self.database_url or resolve_url(self.settings), pool_size=4)
+        self.revoked = RevocationList(self.db.engine, self.settings.revocation_cache_seconds)
+        self.verifier = TokenVerifier(self.settings, self.keys, self.revoked.contains)
+        self.signin = SignIn(self.settings, self.db.engine, self.verifier, self.revoked, self.clock)
+        limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
         self.client = httpx.AsyncClient(
             timeout=httpx.Timeout(self.settings.upstream_timeout),
             limits=limits,
@@ -90,12 +121,38 @@ class Gateway:
                 raise not_found("接口", "endpoint")
             if not routing.is_public(path):
                 headers = [v.decode("latin-1") for k, v in scope["headers"] if k == b"authorization"]
-                await self.verifier.authenticate(headers, scope.get("query_string", b""))
-            await proxy.forward(self.client, self.upstreams[upstream], scope, receive, send, request_id)
+                principal = await self.verifier.authenticate(headers, scope.get("query_string", b""))
+                wait = self.per_sub.take(principal.sub)
+                if wait > 0:
+                    raise rate_limited(wait)
+            limit = body_limit(path, self.settings.body_limit, self.settings.import_body_limit)
+            await proxy.forward(
+                self.client,
+                upstream,
+                self.upstreams[upstream],
+                scope,
+                receive,
+                send,
+                request_id=request_id,
+                body_limit=limit,
+                metrics=self.metrics,
+            )
         except DomainError as exc:
             lang = problems.language(_header(scope, b"accept-language"))
             response = problems.domain_problem(exc, lang=lang, instance=path, request_id=request_id)
             await response(scope, receive, send)
+
+    async def token(self, request: Request) -> Response:
+        return await self.signin.token(request)
+
+    async def revoke(self, request: Request) -> Response:
+        try:
+            principal = await self.verifier.authenticate(
+                request.headers.getlist("authorization"), request.scope.get("query_string", b"")
+            )
+        except DomainError as exc:
+            return self._problem(request, exc)
+        return await self.signin.revoke(request, principal)
 
     async def healthz(self, _request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -119,9 +176,32 @@ class Gateway:
     async def jwks(self, _request: Request) -> Response:
         return JSONResponse(self.keys.jwks(), headers={"Cache-Control": "public, max-age=60"})
 
+    async def metrics_text(self, _request: Request) -> Response:
+        return Response(generate_latest(self.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    async def openapi_json(self, request: Request) -> Response:
+        if self._document is None:
+            documents: dict[str, dict[str, Any]] = {}
+            for name, base in self.upstreams.items():
+                try:
+                    r = await self.client.get(f"{base}/openapi.json", timeout=5.0)
+                    r.raise_for_status()
+                except httpx.HTTPError:
+                    err = DomainError("UPSTREAM_UNAVAILABLE", "后端服务不可用", f"{name} is unavailable", 503)
+                    return self._problem(request, err)
+                documents[name] = r.json()
+            self._document = openapi.merge(documents, "Jiuzhu 救助 API", "0.1.0")
+        return JSONResponse(self._document)
+
+    async def docs(self, _request: Request) -> Response:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="Jiuzhu 救助 API")
+
     async def not_found(self, request: Request, exc: Exception) -> Response:
         status = getattr(exc, "status_code", 404)
         err = problems.http_error(exc) if status != 404 else not_found("接口", "endpoint")  # type: ignore[arg-type]
+        return self._problem(request, err)
+
+    def _problem(self, request: Request, err: DomainError) -> Response:
         lang = problems.language(request.headers.get("accept-language"))
         return problems.domain_problem(
             err, lang=lang, instance=request.url.path, request_id=request.state.request_id
@@ -135,12 +215,33 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
+EXPOSED = ["X-Request-ID", "ETag", "Location", "Retry-After", "Idempotent-Replayed"]
+ALLOWED_HEADERS = [
+    "Authorization",
+    "Content-Type",
+    "Idempotency-Key",
+    "If-Match",
+    "X-Request-ID",
+    "Accept-Language",
+]
+
+
 def create_app(
     settings: Settings | None = None,
     database_url: str | None = None,
     mounts: Mapping[str, httpx.AsyncBaseTransport] | None = None,
-) -> RequestIdMiddleware:
-    gateway = Gateway(settings or get_settings(), database_url, mounts)
-    app = RequestIdMiddleware(gateway)
+    clock: Clock | None = None,
+) -> ASGIApp:
+    settings = settings or get_settings()
+    gateway = Gateway(settings, database_url, mounts, clock)
+    cors = CORSMiddleware(
+        gateway,
+        allow_origins=settings.cors_origins,
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        allow_headers=ALLOWED_HEADERS,
+        expose_headers=EXPOSED,
+        max_age=600,
+    )
+    app = RequestIdMiddleware(FrontDoor(cors, gateway.metrics, hsts_seconds=settings.hsts_seconds))
     app.gateway = gateway  # type: ignore[attr-defined]  # tests reach the lifespan through it
     return app

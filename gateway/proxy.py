@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator
 
 import httpx
 from starlette.types import Receive, Scope, Send
 
+from gateway.frontdoor import Metrics
 from services.common.errors import DomainError
 
 log = logging.getLogger("jiuzhu.gateway")
@@ -50,26 +52,57 @@ def upstream_timeout() -> DomainError:
     )
 
 
-async def _body(receive: Receive) -> AsyncIterator[bytes]:
+class BodyTooLarge(Exception):
+    pass
+
+
+def body_too_large(limit: int) -> DomainError:
+    mib = limit / (1024 * 1024)
+    return DomainError(
+        "BODY_TOO_LARGE",
+        f"请求体超过 {mib:g} MiB 上限",
+        f"The request body exceeds the {mib:g} MiB limit",
+        413,
+    )
+
+
+async def _body(receive: Receive, limit: int) -> AsyncIterator[bytes]:
+    """The request body as it arrives, cut off (not buffered first) once it passes ``limit``."""
+    seen = 0
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
             return
         chunk = message.get("body", b"")
+        seen += len(chunk)
+        if seen > limit:
+            raise BodyTooLarge
         if chunk:
             yield chunk
         if not message.get("more_body", False):
             return
 
 
-async def _read_all(receive: Receive) -> bytes:
-    return b"".join([c async for c in _body(receive)])
+async def _read_all(receive: Receive, limit: int) -> bytes:
+    return b"".join([c async for c in _body(receive, limit)])
 
 
 async def forward(
-    client: httpx.AsyncClient, base_url: str, scope: Scope, receive: Receive, send: Send, request_id: str
+    client: httpx.AsyncClient,
+    upstream: str,
+    base_url: str,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    *,
+    request_id: str,
+    body_limit: int,
+    metrics: Metrics,
 ) -> None:
-    """Send the request upstream and stream the answer back; raise DomainError for 502/504."""
+    """Send the request upstream and stream the answer back; raise DomainError for 413/502/504."""
+    declared = next((v for k, v in scope["headers"] if k == b"content-length"), None)
+    if declared is not None and declared.isdigit() and int(declared) > body_limit:
+        raise body_too_large(body_limit)
     headers = [
         (k, v)
         for k, v in _strip_hop_by_hop(list(scope["headers"]))
@@ -90,21 +123,32 @@ async def forward(
         url += "?" + scope["query_string"].decode("latin-1")
     # Only idempotent reads are retried, so only they are read whole first; writes stream through.
     retryable = method in ("GET", "HEAD")
-    content: bytes | AsyncIterator[bytes] = await _read_all(receive) if retryable else _body(receive)
+    try:
+        content: bytes | AsyncIterator[bytes] = (
+            await _read_all(receive, body_limit) if retryable else _body(receive, body_limit)
+        )
+    except BodyTooLarge:
+        raise body_too_large(body_limit) from None
 
     attempts = 2 if retryable else 1
     response: httpx.Response | None = None
+    started = time.perf_counter()
     for attempt in range(attempts):
         request = client.build_request(method, url, headers=headers, content=content)
         try:
             response = await client.send(request, stream=True)
             break
-        except httpx.TimeoutException:
-            raise upstream_timeout() from None
+        except BodyTooLarge:
+            raise body_too_large(body_limit) from None
         except httpx.TransportError as exc:
-            log.warning("upstream %s unreachable (attempt %d): %s", base_url, attempt + 1, type(exc).__name__)
+            kind = "timeout" if _is_timeout(exc) else "unreachable"
+            metrics.upstream_errors.labels(upstream, kind).inc()
+            log.warning("upstream %s %s (attempt %d): %s", upstream, kind, attempt + 1, type(exc).__name__)
+            if kind == "timeout":
+                raise upstream_timeout() from None
             if attempt + 1 == attempts:
                 raise upstream_unreachable() from None
+    metrics.upstream_latency.labels(upstream).observe(time.perf_counter() - started)
     assert response is not None  # noqa: S101 - the loop either sets it or raises
     try:
         # The gateway's own server adds Date; Server banners are never shown.
@@ -120,6 +164,14 @@ async def forward(
         await send({"type": "http.response.body", "body": b"", "more_body": False})
     except httpx.HTTPError as exc:
         # Headers are gone already: the client sees a cut response, the log says why.
-        log.warning("upstream %s failed mid-response: %s", base_url, type(exc).__name__)
+        metrics.upstream_errors.labels(upstream, "aborted").inc()
+        log.warning("upstream %s failed mid-response: %s", upstream, type(exc).__name__)
     finally:
         await response.aclose()
+
+
+def _is_timeout(exc: httpx.TransportError) -> bool:
+    """A real timeout, not a refused connection a transport happened to label as one."""
+    if isinstance(exc, httpx.ConnectTimeout) and isinstance(exc.__cause__, ConnectionError | OSError):
+        return False
+    return isinstance(exc, httpx.TimeoutException)

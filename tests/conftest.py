@@ -108,7 +108,36 @@ def settings(data_dir: Path) -> Settings:
         upstream_contract="http://contract.test",
         upstream_penalty="http://penalty.test",
         upstream_timeout=1.0,
+        revocation_cache_seconds=0.0,
+        # Limits are tested on their own; elsewhere they would only make tests order-dependent.
+        rate_per_sub=10_000.0,
+        burst_per_sub=10_000,
+        signin_rate=10_000.0,
+        signin_burst=10_000,
+        cors_origins=["https://portal.example.gov.cn"],
     )
+
+
+class FakeClock:
+    """The gateway's clock (sign-in lockout window), moved by the test."""
+
+    def __init__(self) -> None:
+        from datetime import UTC, datetime
+
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> Any:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        from datetime import timedelta
+
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
 
 
 class Tokens:
@@ -156,13 +185,14 @@ class Stack:
     gateway: httpx.AsyncClient
     direct: dict[str, httpx.AsyncClient]
     db_url: str
+    app: Any
 
     def client(self, target: str) -> httpx.AsyncClient:
         return self.gateway if target == "gateway" else self.direct["staffing"]
 
 
 @pytest.fixture
-async def stack(settings: Settings, db_url: str) -> AsyncIterator[Stack]:
+async def stack(settings: Settings, db_url: str, clock: FakeClock) -> AsyncIterator[Stack]:
     apps = {
         "staffing": create_staffing(settings, db_url),
         "contract": create_contract(settings, db_url),
@@ -172,7 +202,7 @@ async def stack(settings: Settings, db_url: str) -> AsyncIterator[Stack]:
         f"http://{name}.test": httpx.ASGITransport(app=app, raise_app_exceptions=False)
         for name, app in apps.items()
     }
-    gw = create_gateway(settings, db_url, mounts)
+    gw = create_gateway(settings, db_url, mounts, clock)
     async with AsyncExitStack() as stack:
         for app in apps.values():
             await stack.enter_async_context(app.router.lifespan_context(app))
@@ -193,7 +223,7 @@ async def stack(settings: Settings, db_url: str) -> AsyncIterator[Stack]:
             )
             for name, app in apps.items()
         }
-        yield Stack(gateway=gateway, direct=direct, db_url=db_url)
+        yield Stack(gateway=gateway, direct=direct, db_url=db_url, app=gw)
 
 
 @pytest.fixture(params=["gateway", "direct"])

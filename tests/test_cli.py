@@ -36,7 +36,7 @@ def test_help_explains_every_subcommand(tmp_path: Path) -> None:
         assert flag in token_help
 
 
-def test_token_and_rotation(
+async def test_token_and_rotation(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("JIUZHU_DATA_DIR", str(tmp_path))
@@ -72,15 +72,15 @@ def test_token_and_rotation(
     assert jwt.get_unverified_header(old)["kid"] != jwt.get_unverified_header(new)["kid"]
     settings = Settings(data_dir=tmp_path)
     verifier = TokenVerifier(settings, CachedPublicKeys(KeyStore(settings.keys_dir), 0.0))
-    p = verifier.verify(old)  # tokens of the old key keep verifying after rotation
+    p = await verifier.verify(old)  # tokens of the old key keep verifying after rotation
     assert (p.role, p.region, p.org_id) == ("county_official", "530102", "7")
     assert jwt.decode(old, options={"verify_signature": False})["exp"] - p.expires_at.timestamp() == 0
-    assert verifier.verify(new).role == "province_admin"
+    assert (await verifier.verify(new)).role == "province_admin"
     key_file = next((tmp_path / "keys").glob("*.key.pem"))
     assert key_file.stat().st_mode & 0o777 == 0o600
 
 
-def test_rotation_is_seen_without_restart(tmp_path: Path) -> None:
+async def test_rotation_is_seen_without_restart(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, key_reload_interval=0.0)
     store = KeyStore(settings.keys_dir)
     store.ensure()
@@ -88,4 +88,4 @@ def test_rotation_is_seen_without_restart(tmp_path: Path) -> None:
     store.rotate()  # another process rotates; this verifier has never seen the new kid
     from services.common.auth.tokens import mint
 
-    assert verifier.verify(mint(settings, store, role="auditor", region="53")).role == "auditor"
+    assert (await verifier.verify(mint(settings, store, role="auditor", region="53"))).role == "auditor"

@@ -43,7 +43,7 @@ def create_service_app(
         configure_logging(name)
         db = Database(database_url or resolve_url(settings), pool_size=settings.db_pool_size)
         keys = CachedPublicKeys(KeyStore(settings.keys_dir), settings.key_reload_interval)
-        revoked = RevocationList(db.engine)
+        revoked = RevocationList(db.engine, settings.revocation_cache_seconds)
         app.state.db = db
         app.state.verifier = TokenVerifier(settings, keys, revoked.contains)
         try:

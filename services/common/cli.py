@@ -9,17 +9,20 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
 
 import httpx
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from services.common.auth.keys import KeyStore
 from services.common.auth.tokens import ROLES, mint
 from services.common.database import async_url, embedded_url, start_embedded
 from services.common.settings import Settings, get_settings
 
+T = TypeVar("T")
 # Regions of the demo tokens `jiuzhu up` prints (昆明市 五华区 and its first subdistrict).
 DEMO_PRINCIPALS: list[tuple[str, str, str | None]] = [
     ("province_admin", "53", None),
@@ -68,18 +71,22 @@ def migrate(url: str) -> None:
     command.upgrade(alembic_config(url), "head")
 
 
-async def _seed(url: str, only_if_empty: bool) -> str:
+async def _seed(url: str, only_if_empty: bool, data_dir: Path) -> list[str]:
+    from gateway.accounts import ensure_demo_users
     from services.staffing_api.seed import is_empty, seed
 
-    engine = create_async_engine(url)
-    try:
-        async with engine.begin() as conn:
-            if only_if_empty and not await is_empty(conn):
-                return "database already has data; seed skipped"
+    async def work(conn: AsyncConnection) -> list[str]:
+        if only_if_empty and not await is_empty(conn):
+            lines = ["database already has data; seed skipped"]
+        else:
             report = await seed(conn)
-        return f"seeded {report.regions_added} regions and {report.stats_added} demo statistics rows"
-    finally:
-        await engine.dispose()
+            lines = [f"seeded {report.regions_added} regions and {report.stats_added} demo statistics rows"]
+        users = await ensure_demo_users(conn, data_dir)
+        lines.append(f"demo users (passwords kept in {data_dir / 'demo-credentials.txt'}):")
+        lines += [f"  {u.username:<16} {u.password}  {u.role} @ {u.region}" for u in users]
+        return lines
+
+    return await _with_connection(url, work)
 
 
 def cmd_migrate(settings: Settings, _: argparse.Namespace) -> int:
@@ -95,7 +102,7 @@ def cmd_migrate(settings: Settings, _: argparse.Namespace) -> int:
 def cmd_seed(settings: Settings, _: argparse.Namespace) -> int:
     db = Database(settings)
     try:
-        out(asyncio.run(_seed(db.url, only_if_empty=False)))
+        out("\n".join(asyncio.run(_seed(db.url, only_if_empty=False, data_dir=settings.data_dir))))
     finally:
         db.close()
     return 0
@@ -118,6 +125,66 @@ def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     out(token)
     return 0
+
+
+async def _with_connection(url: str, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as conn:
+            return await work(conn)
+    finally:
+        await engine.dispose()
+
+
+def cmd_user_add(settings: Settings, args: argparse.Namespace) -> int:
+    from gateway.accounts import add_user, new_secret
+
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else new_secret()
+    db = Database(settings)
+    try:
+        asyncio.run(
+            _with_connection(
+                db.url,
+                lambda conn: add_user(
+                    conn, args.username, password, role=args.role, region=args.region, org_id=args.org_id
+                ),
+            )
+        )
+    except (ValueError, IntegrityError) as exc:
+        sys.stderr.write(f"jiuzhu user add: {_reason(exc)}\n")
+        return 2
+    finally:
+        db.close()
+    out(
+        f"user {args.username} created"
+        + ("" if args.password_stdin else f"; password (shown once): {password}")
+    )
+    return 0
+
+
+def cmd_client_add(settings: Settings, args: argparse.Namespace) -> int:
+    from gateway.accounts import add_client, new_secret
+
+    secret = new_secret()
+    db = Database(settings)
+    try:
+        asyncio.run(
+            _with_connection(
+                db.url,
+                lambda conn: add_client(conn, args.client_id, secret, region=args.region, scope=args.scope),
+            )
+        )
+    except (ValueError, IntegrityError) as exc:
+        sys.stderr.write(f"jiuzhu client add: {_reason(exc)}\n")
+        return 2
+    finally:
+        db.close()
+    out(f"client {args.client_id} created; secret (shown once): {secret}")
+    return 0
+
+
+def _reason(exc: Exception) -> str:
+    return "that name is already taken" if isinstance(exc, IntegrityError) else str(exc)
 
 
 def cmd_keys_rotate(settings: Settings, _: argparse.Namespace) -> int:
@@ -169,7 +236,7 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, on_signal)
     try:
         migrate(db.url)
-        out(asyncio.run(_seed(db.url, only_if_empty=True)))
+        seeded = asyncio.run(_seed(db.url, only_if_empty=True, data_dir=data_dir))
         ports = {name: args.port + i + 1 for i, (name, _) in enumerate(SERVICES)}
         env = {
             **os.environ,
@@ -198,7 +265,8 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
         if not _wait_ready(f"{base}/readyz", procs):
             sys.stderr.write("jiuzhu up: the stack did not become ready\n")
             return 1
-        out(f"\nJiuzhu gateway  {base}    (ready: {base}/readyz)")
+        out("\n".join(seeded))
+        out(f"\nJiuzhu gateway  {base}    (ready: {base}/readyz, API document: {base}/docs)")
         for name, port in ports.items():
             out(f"  {name:<9} API document http://127.0.0.1:{port}/docs")
         out("\nDemo tokens (Authorization: Bearer ...):")
@@ -211,6 +279,7 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
         out("\n(contractor and worker tokens need contractors and persons; mint one with `jiuzhu token`.)")
         out(
             f'\nTry: curl -H "Authorization: Bearer $TOKEN" {base}/api/v1/regions/53'
+            f"\nSign in: curl -d grant_type=password -d username=demo-county -d password=PW {base}/auth/token"
             "\nCtrl-C stops everything."
         )
         while not stopping:
@@ -247,6 +316,26 @@ def build_parser() -> argparse.ArgumentParser:
     tok.add_argument("--scope", help='service account scopes, e.g. "staffing:read events:read"')
     tok.add_argument("--ttl", type=int, help="lifetime in seconds (default 900)")
     tok.set_defaults(func=cmd_token)
+    user = sub.add_parser("user", help="people who sign in with a password")
+    user_sub = user.add_subparsers(dest="user_command", required=True)
+    user_add = user_sub.add_parser(
+        "add", help="create a user (prints a generated password unless --password-stdin)"
+    )
+    user_add.add_argument("username")
+    user_add.add_argument("--role", required=True, choices=sorted(ROLES - {"service"}), help="role claim")
+    user_add.add_argument("--region", required=True, help="region code claim")
+    user_add.add_argument("--org-id", help="organisation id (contractor and worker roles)")
+    user_add.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    user_add.set_defaults(func=cmd_user_add)
+    client = sub.add_parser("client", help="other agencies' systems (client credentials)")
+    client_sub = client.add_subparsers(dest="client_command", required=True)
+    client_add = client_sub.add_parser("add", help="create a service client (its secret is printed once)")
+    client_add.add_argument("client_id")
+    client_add.add_argument("--region", required=True, help="region code the client may read")
+    client_add.add_argument("--scope", required=True, help='e.g. "staffing:read events:read"')
+    client_add.set_defaults(func=cmd_client_add)
     keys = sub.add_parser("keys", help="signing keys")
     keys_sub = keys.add_subparsers(dest="keys_command", required=True)
     keys_sub.add_parser("rotate", help="new signing key; old keys keep verifying their tokens").set_defaults(

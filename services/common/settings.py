@@ -5,8 +5,15 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ExternalIssuer(BaseModel):
+    """A trusted outside issuer: where its public keys are, and the audience its tokens must carry."""
+
+    jwks: str = Field(description="https URL (http only on loopback) or a file path")
+    audience: str
 
 
 class Settings(BaseSettings):
@@ -27,11 +34,30 @@ class Settings(BaseSettings):
     token_max_lifetime: int = Field(3600, description="tokens living longer than this are refused")
     clock_skew: int = Field(30, description="seconds of tolerance for nbf/iat")
     key_reload_interval: float = Field(10.0, description="min seconds between key reloads on unknown kid")
+    external_issuers: dict[str, ExternalIssuer] = Field(
+        default_factory=dict, description='JSON: {"iss": {"jwks": URL or path, "audience": "..."}}'
+    )
+    external_jwks_refresh: float = Field(60.0, description="min seconds between JWKS fetches on unknown kid")
+    revocation_cache_seconds: float = Field(2.0, description="how stale the shared deny-list may be")
+    verified_token_cache: int = Field(10_000, description="verified tokens kept in memory (0 disables)")
 
     upstream_staffing: str = "http://127.0.0.1:8001"
     upstream_contract: str = "http://127.0.0.1:8002"
     upstream_penalty: str = "http://127.0.0.1:8003"
     upstream_timeout: float = Field(10.0, description="seconds before the gateway answers 504")
+
+    signin_rate: float = Field(5.0, description="sign-in requests per second per client address")
+    signin_burst: int = Field(20, description="sign-in burst per client address")
+    rate_per_sub: float = Field(20.0, description="API requests per second per token subject")
+    burst_per_sub: int = Field(40, description="API burst per token subject")
+    body_limit: int = Field(1024 * 1024, description="bytes; larger bodies get 413")
+    import_body_limit: int = Field(20 * 1024 * 1024, description="bytes, on import endpoints")
+    cors_origins: list[str] = Field(
+        default_factory=list, description="origins allowed (the provincial portal)"
+    )
+    hsts_seconds: int = Field(
+        0, description="Strict-Transport-Security max-age; 0 sends none (behind TLS set it)"
+    )
 
     idempotency_stale_after: int = Field(
         300, description="seconds after which an in-progress idempotency key is presumed crashed"

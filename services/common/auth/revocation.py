@@ -32,3 +32,7 @@ class RevocationList:
                 self._jtis = frozenset(rows.scalars())
             self._loaded_at = time.monotonic()
         return jti in self._jtis
+
+    def add(self, jti: str) -> None:
+        """This process revoked it: deny it here at once, without waiting for the next refresh."""
+        self._jtis = self._jtis | {jti}

@@ -1,6 +1,7 @@
 """Every table of the shared database, imported here so Alembic sees the whole metadata."""
 
 from services.common.models.base import Base
+from services.common.models.gateway import LoginAttempt, ServiceClient, User
 from services.common.models.infra import AuditEvent, Event, EventCounter, IdempotencyKey, RevokedToken
 from services.common.models.regions import Establishment, Region, RegionStats
 
@@ -11,7 +12,10 @@ __all__ = [
     "Event",
     "EventCounter",
     "IdempotencyKey",
+    "LoginAttempt",
     "Region",
     "RegionStats",
     "RevokedToken",
+    "ServiceClient",
+    "User",
 ]
