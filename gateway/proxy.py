@@ -88,7 +88,7 @@ async def _read_all(receive: Receive, limit: int) -> bytes:
 
 
 async def forward(
-    client: httpx.AsyncClient,
+    transport: httpx.AsyncBaseTransport,
     upstream: str,
     base_url: str,
     scope: Scope,
@@ -98,6 +98,7 @@ async def forward(
     request_id: str,
     body_limit: int,
     metrics: Metrics,
+    deadline_seconds: float,
 ) -> None:
     """Send the request upstream and stream the answer back; raise DomainError for 413/502/504."""
     declared = next((v for k, v in scope["headers"] if k == b"content-length"), None)
@@ -134,9 +135,10 @@ async def forward(
     response: httpx.Response | None = None
     started = time.perf_counter()
     for attempt in range(attempts):
-        request = client.build_request(method, url, headers=headers, content=content)
+        request = httpx.Request(method, url, headers=headers, content=content)
+        request.extensions["timeout"] = dict.fromkeys(("connect", "read", "write", "pool"), deadline_seconds)
         try:
-            response = await client.send(request, stream=True)
+            response = await transport.handle_async_request(request)
             break
         except BodyTooLarge:
             raise body_too_large(body_limit) from None
@@ -159,7 +161,7 @@ async def forward(
         ]
         out_headers.append((b"x-request-id", request_id.encode()))
         await send({"type": "http.response.start", "status": response.status_code, "headers": out_headers})
-        async for chunk in response.aiter_raw():
+        async for chunk in response.stream:  # type: ignore[union-attr]
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
         await send({"type": "http.response.body", "body": b"", "more_body": False})
     except httpx.HTTPError as exc:
@@ -167,7 +169,7 @@ async def forward(
         metrics.upstream_errors.labels(upstream, "aborted").inc()
         log.warning("upstream %s failed mid-response: %s", upstream, type(exc).__name__)
     finally:
-        await response.aclose()
+        await response.stream.aclose()  # type: ignore[union-attr]
 
 
 def _is_timeout(exc: httpx.TransportError) -> bool:

@@ -106,6 +106,27 @@ def test_up_serves_through_the_gateway_and_stops_cleanly() -> None:
         assert ok.status_code == 200
         for p in (port + 2, port + 3):
             assert httpx.get(f"http://127.0.0.1:{p}/readyz").status_code == 200
+        # The demo users `make run` printed can sign in; their passwords live in the data directory.
+        creds = (data_dir / "demo-credentials.txt").read_text().splitlines()
+        username, password, _role, region = next(
+            c.split("\t") for c in creds if c.startswith("demo-county\t")
+        )
+        signin = httpx.post(
+            f"{base}/auth/token", data={"grant_type": "password", "username": username, "password": password}
+        )
+        assert signin.status_code == 200
+        mine = {"Authorization": f"Bearer {signin.json()['access_token']}"}
+        assert httpx.get(f"{base}/api/v1/regions/{region}", headers=mine).status_code == 200
+        assert httpx.post(f"{base}/auth/revoke", headers=mine).status_code == 200
+        # Revoked in the gateway at once, and in the service within its deny-list cache (2 s).
+        assert httpx.get(f"{base}/api/v1/regions/{region}", headers=mine).status_code == 401
+        time.sleep(2.5)
+        assert (
+            httpx.get(f"http://127.0.0.1:{port + 1}/api/v1/regions/{region}", headers=mine).status_code == 401
+        )
+        metrics = httpx.get(f"{base}/metrics").text
+        assert "jiuzhu_gateway_requests_total" in metrics
+        assert httpx.get(f"{base}/openapi.json").json()["paths"]["/api/v1/regions"]
         # Keys rotate while the stack runs: the new kid verifies without a restart (services re-read
         # the key directory on an unknown kid, at most every 10 s), and old tokens keep working.
         _cli(data_dir, "keys", "rotate")
@@ -131,6 +152,7 @@ def test_up_serves_through_the_gateway_and_stops_cleanly() -> None:
     output = proc.stdout.read() if proc.stdout else ""
     assert alive == [], "orphan processes after SIGTERM"
     assert "province_admin @ 53" in output and "/docs" in output
+    assert "demo-county" in output and password in output
     assert not (data_dir / "pg" / "postmaster.pid").exists(), "PostgreSQL still running"
     # A second start on the same data directory comes up cleanly (and does not seed again).
     again = _start(data_dir, port)

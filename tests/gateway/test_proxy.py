@@ -222,3 +222,41 @@ async def test_service_readyz_reports_schema_behind(stack: Stack) -> None:
     assert r.status_code == 503
     assert r.json()["problems"] == ["database schema is not at the migrations' head"]
     assert (await stack.gateway.get("/readyz")).status_code == 503
+
+
+async def test_real_upstream_and_no_cookie_jar(settings: Settings, db_url: str, tokens: Tokens) -> None:
+    """Over real sockets (the aiohttp pool): one caller's upstream cookie never reaches another caller."""
+    seen: list[bytes] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            try:
+                head = await reader.readuntil(b"\r\n\r\n")
+            except (asyncio.IncompleteReadError, ConnectionError):
+                break
+            seen.append(head)
+            body = b'{"ok": true}'
+            writer.write(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                b"Set-Cookie: session=alice-secret; Path=/\r\n"
+                b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+            )
+            await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    real = settings.model_copy(update={"upstream_staffing": f"http://127.0.0.1:{port}"})
+    try:
+        async with gateway_with(real, db_url, {}) as client:
+            first = await client.get("/api/v1/regions/53", headers=tokens.headers(sub="alice"))
+            assert first.status_code == 200 and first.headers["set-cookie"].startswith("session=alice-secret")
+            client.cookies.clear()  # the test's own client keeps a jar; the gateway must not
+            second = await client.get("/api/v1/regions/53", headers=tokens.headers(sub="bob"))
+            assert second.status_code == 200
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert len(seen) == 2
+    assert b"alice-secret" not in seen[1]
+    assert b"cookie:" not in seen[1].lower()
