@@ -6,6 +6,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 
+import aiohttp
 import httpx
 from starlette.types import Receive, Scope, Send
 
@@ -148,7 +149,9 @@ async def forward(
             log.warning("upstream %s %s (attempt %d): %s", upstream, kind, attempt + 1, type(exc).__name__)
             if kind == "timeout":
                 raise upstream_timeout() from None
-            if attempt + 1 == attempts:
+            # Retry only what never reached the upstream. (aiohttp itself resends an idempotent
+            # request once when a kept-alive connection drops, RFC 9112 §9.3.1: still one retry.)
+            if attempt + 1 == attempts or not _never_sent(exc):
                 raise upstream_unreachable() from None
     metrics.upstream_latency.labels(upstream).observe(time.perf_counter() - started)
     assert response is not None  # noqa: S101 - the loop either sets it or raises
@@ -172,8 +175,14 @@ async def forward(
         await response.stream.aclose()  # type: ignore[union-attr]
 
 
+def _never_sent(exc: httpx.TransportError) -> bool:
+    return isinstance(exc, httpx.ConnectError) or isinstance(exc.__cause__, aiohttp.ClientConnectorError)
+
+
 def _is_timeout(exc: httpx.TransportError) -> bool:
-    """A real timeout, not a refused connection a transport happened to label as one."""
-    if isinstance(exc, httpx.ConnectTimeout) and isinstance(exc.__cause__, ConnectionError | OSError):
+    """A real timeout, not a refused or dropped connection a transport labelled as one
+    (httpx-aiohttp maps every aiohttp connection error to ``ConnectTimeout``)."""
+    cause = exc.__cause__
+    if cause is not None and not isinstance(cause, TimeoutError):
         return False
     return isinstance(exc, httpx.TimeoutException)

@@ -89,3 +89,75 @@ async def test_rotation_is_seen_without_restart(tmp_path: Path) -> None:
     from services.common.auth.tokens import mint
 
     assert (await verifier.verify(mint(settings, store, role="auditor", region="53"))).role == "auditor"
+
+
+async def test_user_and_client_add(db_url: str, tmp_path: Path, engine: object) -> None:
+    import asyncio
+
+    from sqlalchemy import select
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from gateway.accounts import verify_secret
+    from services.common.models import ServiceClient, User
+
+    assert isinstance(engine, AsyncEngine)
+    env = {"JIUZHU_DATA_DIR": str(tmp_path), "DATABASE_URL": db_url, "PATH": "/usr/bin:/bin"}
+
+    def cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        return subprocess.run(  # noqa: S603 - our own CLI
+            [sys.executable, "-m", "services.common.cli", *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+            timeout=60,
+        )
+
+    given = await asyncio.to_thread(
+        cli,
+        "user",
+        "add",
+        "zhao",
+        "--role",
+        "auditor",
+        "--region",
+        "530100",
+        "--password-stdin",
+        stdin="a long enough password\n",
+    )
+    assert given.returncode == 0, given.stderr
+    assert "a long enough password" not in given.stdout
+    generated = await asyncio.to_thread(
+        cli, "user", "add", "qian", "--role", "county_official", "--region", "530102"
+    )
+    assert generated.returncode == 0
+    password = generated.stdout.strip().rsplit(" ", 1)[-1]
+    again = await asyncio.to_thread(
+        cli, "user", "add", "qian", "--role", "county_official", "--region", "530102"
+    )
+    assert again.returncode == 2 and "taken" in again.stderr
+    short = await asyncio.to_thread(
+        cli, "user", "add", "sun", "--role", "auditor", "--region", "53", "--password-stdin", stdin="short\n"
+    )
+    assert short.returncode == 2
+    client = await asyncio.to_thread(
+        cli, "client", "add", "ministry", "--region", "53", "--scope", "staffing:read events:read"
+    )
+    assert client.returncode == 0
+    secret = client.stdout.strip().rsplit(" ", 1)[-1]
+    bad_scope = await asyncio.to_thread(
+        cli, "client", "add", "other", "--region", "53", "--scope", "everything"
+    )
+    assert bad_scope.returncode == 2
+    async with engine.connect() as conn:
+        users = {u.username: u for u in (await conn.execute(select(User))).all()}
+        ministry = (
+            await conn.execute(select(ServiceClient).where(ServiceClient.client_id == "ministry"))
+        ).one()
+    assert users["zhao"].region == "5301" and verify_secret(
+        users["zhao"].password_hash, "a long enough password"
+    )
+    assert verify_secret(users["qian"].password_hash, password)
+    assert "sun" not in users
+    assert verify_secret(ministry.secret_hash, secret) and ministry.scope == "staffing:read events:read"

@@ -165,6 +165,13 @@ async def test_upstream_down_is_502(settings: Settings, db_url: str, tokens: Tok
         assert r.json()["code"] == "UPSTREAM_UNAVAILABLE"
         assert r.json()["request_id"] == r.headers["x-request-id"]
         assert "127.0.0.1" not in r.text  # no internal addresses
+        text = (await client.get("/metrics")).text
+        # A GET that never reached the upstream is tried twice: the first try and one retry.
+        assert 'jiuzhu_gateway_upstream_errors_total{kind="unreachable",upstream="staffing"} 2.0' in text
+        w = await client.post("/api/v1/regions", json={}, headers=tokens.headers())
+        assert w.status_code == 502
+        text = (await client.get("/metrics")).text
+        assert 'jiuzhu_gateway_upstream_errors_total{kind="unreachable",upstream="staffing"} 3.0' in text
         ready = await client.get("/readyz")
         assert ready.status_code == 503 and "staffing: unreachable" in ready.json()["problems"]
 
@@ -260,3 +267,48 @@ async def test_real_upstream_and_no_cookie_jar(settings: Settings, db_url: str, 
     assert len(seen) == 2
     assert b"alice-secret" not in seen[1]
     assert b"cookie:" not in seen[1].lower()
+
+
+async def test_only_idempotent_gets_are_retried_once(settings: Settings, db_url: str, tokens: Tokens) -> None:
+    """The upstream drops every other connection without answering: a GET is retried, a POST is not."""
+    connections = 0
+
+    async def flaky(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        if connections % 2 == 1:
+            await reader.readuntil(b"\r\n\r\n")
+            writer.close()  # dropped before any answer
+            return
+        while True:
+            try:
+                await reader.readuntil(b"\r\n\r\n")
+            except (asyncio.IncompleteReadError, ConnectionError):
+                break
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: application/json\r\n\r\n{}")
+            await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(flaky, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    real = settings.model_copy(update={"upstream_staffing": f"http://127.0.0.1:{port}"})
+    try:
+        async with gateway_with(real, db_url, {}) as client:
+            got = await client.get("/api/v1/regions/53", headers=tokens.headers())
+            assert got.status_code == 200
+            assert connections == 2  # one retry, on a new connection
+    finally:
+        server.close()
+        await server.wait_closed()
+    connections = 0
+    server = await asyncio.start_server(flaky, "127.0.0.1", port)
+    try:
+        async with gateway_with(real, db_url, {}) as client:
+            posted = await client.post(
+                "/api/v1/regions", json={"code": "530102950", "name": "x"}, headers=tokens.headers()
+            )
+            assert posted.status_code == 502
+            assert connections == 1  # a write is never sent twice by the gateway
+    finally:
+        server.close()
+        await server.wait_closed()
