@@ -6,15 +6,17 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 
 from services.common import problems
+from services.common.auth.deps import authenticate
 from services.common.auth.keys import CachedPublicKeys, KeyStore
 from services.common.auth.revocation import RevocationList
 from services.common.auth.tokens import TokenVerifier
 from services.common.database import Database, resolve_url
+from services.common.errors import not_found
 from services.common.health import database_problems
 from services.common.logs import configure_logging
 from services.common.requestid import RequestIdMiddleware
@@ -69,6 +71,16 @@ def create_service_app(
 
     for r in routers:
         app.include_router(r)
+
+    @app.api_route(
+        "/api/v1/{rest:path}",
+        methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        include_in_schema=False,
+    )
+    async def unknown(request: Request) -> None:
+        """Unknown API paths answer 404 only to a verified caller: no route map for strangers."""
+        await authenticate(request)
+        raise not_found("接口", "endpoint")
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -312,3 +312,13 @@ async def test_only_idempotent_gets_are_retried_once(settings: Settings, db_url:
     finally:
         server.close()
         await server.wait_closed()
+
+
+async def test_every_service_reverifies_tokens(stack: Stack, tokens: Tokens) -> None:
+    """Straight to any service, bypassing the gateway: no valid token, 401; a valid one gets on."""
+    for name, client in stack.direct.items():
+        assert (await client.get("/api/v1/anything")).status_code == 401, name
+        bad = await client.get("/api/v1/anything", headers={"Authorization": "Bearer x.y.z"})
+        assert bad.status_code == 401 and 'error="invalid_token"' in bad.headers["www-authenticate"], name
+        ok = await client.get("/api/v1/anything", headers=tokens.headers())
+        assert ok.status_code == 404 and ok.json()["code"] == "NOT_FOUND", name
