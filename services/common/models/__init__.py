@@ -1,21 +1,38 @@
 """Every table of the shared database, imported here so Alembic sees the whole metadata."""
 
 from services.common.models.base import Base
+from services.common.models.contracts import Contract, Dispatch
 from services.common.models.gateway import LoginAttempt, ServiceClient, User
 from services.common.models.infra import AuditEvent, Event, EventCounter, IdempotencyKey, RevokedToken
 from services.common.models.regions import Establishment, Region, RegionStats
+from services.common.models.staffing import (
+    Duty,
+    EstablishmentPost,
+    Person,
+    StaffingRuleSet,
+    Task,
+    WorkLog,
+)
 
 __all__ = [
     "AuditEvent",
     "Base",
+    "Contract",
+    "Dispatch",
+    "Duty",
     "Establishment",
+    "EstablishmentPost",
     "Event",
     "EventCounter",
     "IdempotencyKey",
     "LoginAttempt",
+    "Person",
     "Region",
     "RegionStats",
     "RevokedToken",
     "ServiceClient",
+    "StaffingRuleSet",
+    "Task",
     "User",
+    "WorkLog",
 ]
