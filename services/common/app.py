@@ -19,6 +19,7 @@ from services.common.database import Database, resolve_url
 from services.common.errors import not_found
 from services.common.health import database_problems
 from services.common.logs import configure_logging
+from services.common.pii import load_vault
 from services.common.requestid import RequestIdMiddleware
 from services.common.settings import Settings, get_settings
 from services.common.transaction import TransactionalRoute
@@ -47,6 +48,7 @@ def create_service_app(
         keys = CachedPublicKeys(KeyStore(settings.keys_dir), settings.key_reload_interval)
         revoked = RevocationList(db.engine, settings.revocation_cache_seconds)
         app.state.db = db
+        app.state.vault = load_vault(settings)
         app.state.verifier = TokenVerifier(settings, keys, revoked.contains)
         try:
             yield

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from services.common.auth.keys import KeyStore
 from services.common.auth.tokens import ROLES, mint
 from services.common.database import async_url, embedded_url, start_embedded
+from services.common.pii import load_vault
 from services.common.settings import Settings, get_settings
 
 T = TypeVar("T")
@@ -224,6 +225,7 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
     data_dir = settings.data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     KeyStore(settings.keys_dir).ensure()
+    load_vault(settings)  # creates the PII key once, before the services race to
     db = Database(settings)
     procs: list[subprocess.Popen[bytes]] = []
     stopping = False

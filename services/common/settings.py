@@ -59,6 +59,8 @@ class Settings(BaseSettings):
         0, description="Strict-Transport-Security max-age; 0 sends none (behind TLS set it)"
     )
 
+    pii_key: str | None = Field(None, description="base64 of 64 bytes; unset: data_dir/secrets/pii.key")
+
     idempotency_stale_after: int = Field(
         300, description="seconds after which an in-progress idempotency key is presumed crashed"
     )
