@@ -119,8 +119,8 @@ def village_quota(population: int, p: RuleParameters) -> Quota:
     """社会救助协理员原则上每个行政村或社区配备1人，人口5000人（含）以上的可配备2人、1万人（含）以上可配备
     3人（§二(二)）."""
     r = p.village
-    allowed = max(t.maximum for t in r.tiers if population >= t.population_from)
-    return Quota(r.minimum, allowed)
+    reached = [t for t in r.tiers if population >= t.population_from]  # tiers ascend from 0
+    return Quota(r.minimum, reached[-1].maximum)
 
 
 def quota(level: str, figure: int, p: RuleParameters) -> Quota:

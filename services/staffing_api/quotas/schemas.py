@@ -44,3 +44,55 @@ class QuotaComputed(BaseModel):
     required_min: int = Field(description="最少配备人数 (minimum staff, 不少于)")
     allowed_max: int | None = Field(description="最多配备人数 (ceiling; null for counties)")
     rule_set_id: int = Field(description="所用规则集 (rule set applied)")
+
+
+class UnitQuota(BaseModel):
+    region_code: str = Field(description="区划代码 (county, township or village)")
+    level: str = Field(description="层级 (level)")
+    as_of: str = Field(description="统计月份 (month, YYYY-MM; counts as of its last day)")
+    rule_set_id: int = Field(description="所用规则集 (rule set in effect)")
+    dibao_recipients: int | None = Field(None, description="低保对象数 (counties and townships)")
+    population: int | None = Field(None, description="常住人口 (villages)")
+    stats_missing: bool = Field(
+        description="无统计数，按 0 计算 (no figures at or before as_of; computed with 0)"
+    )
+    required_min: int = Field(description="最少配备人数 (minimum)")
+    allowed_max: int | None = Field(description="最多配备人数 (ceiling; null for counties)")
+    established: int = Field(description="在编在岗人数 (established staff in post)")
+    dispatched: int = Field(description="派遣在岗人数 (active dispatches; a village's assistants)")
+    total: int = Field(description="合计 (established + dispatched)")
+    shortfall: int = Field(description="缺口 (max(0, minimum − total))")
+    status: Literal["below_minimum", "within_quota", "above_maximum"] = Field(description="配备状态 (status)")
+
+
+class UnitQuotaPage(BaseModel):
+    items: list[UnitQuota] = Field(description="各单位配备情况 (units, by code)")
+    next_cursor: str | None = Field(description="下一页游标 (cursor of the next page)")
+
+
+class LevelSummary(BaseModel):
+    units: int = Field(description="单位数 (units)")
+    below_minimum: int = Field(description="低于最低配备 (below the minimum)")
+    within_quota: int = Field(description="符合标准 (within the quota)")
+    above_maximum: int = Field(description="超过上限 (above the ceiling)")
+    shortfall: int = Field(description="缺口合计 (total shortfall)")
+    stats_missing: int = Field(description="缺少统计数的单位 (units without figures)")
+
+
+class Coverage(BaseModel):
+    villages: int = Field(description="村（社区）数 (villages and communities)")
+    covered: int = Field(description="已配备协理员的村（社区） (with at least one assistant)")
+    share: float = Field(description="覆盖率 (covered ÷ villages, 4 decimals; 1 when there are none)")
+
+
+class SummaryPart(BaseModel):
+    region_code: str = Field(description="区划代码 (region code)")
+    name: str = Field(description="名称 (name)")
+    levels: dict[str, LevelSummary] = Field(description="按层级汇总 (by level: county, township, village)")
+    village_coverage: Coverage = Field(description="协理员覆盖 (villages covered by an assistant)")
+
+
+class QuotaSummary(SummaryPart):
+    as_of: str = Field(description="统计月份 (month, YYYY-MM)")
+    rule_set_id: int = Field(description="所用规则集 (rule set in effect)")
+    children: list[SummaryPart] = Field(description="按下级区划分解 (the same, per child region)")

@@ -104,3 +104,8 @@ async def upsert_establishment(session: AsyncSession, code: str, posts: int) -> 
         set_={"authorized_posts": posts, "version": Establishment.version + 1, "updated_at": func.now()},
     )
     await session.execute(stmt)
+
+
+async def names(session: AsyncSession, codes: Sequence[str]) -> dict[str, str]:
+    rows = await session.execute(select(Region.code, Region.name).where(Region.code.in_(codes)))
+    return {row.code: row.name for row in rows}
