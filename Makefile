@@ -26,8 +26,9 @@ lint: $(STAMP) ## ruff and mypy --strict
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-bench: $(STAMP) ## gateway benchmark (prints a table)
+bench: $(STAMP) ## benchmarks: gateway overhead, quota summary and work-log batch (print tables)
 	$(BIN)/python bench/gateway.py
+	$(BIN)/python bench/quota_summary.py
 
 clean: ## remove the virtualenv and local data (database, keys)
 	rm -rf $(VENV) var

@@ -11,6 +11,7 @@ from services.common.auth.tokens import Principal
 from services.common.models import AuditEvent, Event, EventCounter
 
 PENDING = "jiuzhu.pending_events"
+PENDING_AUDIT = "jiuzhu.pending_audit"
 
 
 def record_change(
@@ -23,18 +24,18 @@ def record_change(
     region: str,
     data: dict[str, Any],
 ) -> None:
-    """Audit the write now; queue its event for ``flush_events`` just before commit."""
-    session.add(
-        AuditEvent(
-            service=session.info.get("service", "-"),
-            sub=principal.sub,
-            role=principal.role,
-            action=action,
-            resource=resource,
-            resource_id=resource_id,
-            region=region,
-            request_id=session.info.get("request_id", "-"),
-        )
+    """Queue the audit row and the event; ``flush_events`` writes both, in bulk, just before commit."""
+    session.info.setdefault(PENDING_AUDIT, []).append(
+        {
+            "service": session.info.get("service", "-"),
+            "sub": principal.sub,
+            "role": principal.role,
+            "action": action,
+            "resource": resource,
+            "resource_id": resource_id,
+            "region": region,
+            "request_id": session.info.get("request_id", "-"),
+        }
     )
     session.info.setdefault(PENDING, []).append(
         {
@@ -48,11 +49,14 @@ def record_change(
 
 
 async def flush_events(session: AsyncSession) -> None:
-    """Number the queued events from the counter row and insert them.
+    """Write the queued audit rows, then number the queued events from the counter row and insert them.
 
     Called as the transaction's last statement: the counter row stays locked until commit, so
     event ids are handed out in commit order and a feed reader never sees an id appear behind it.
     """
+    audit: list[dict[str, Any]] = session.info.pop(PENDING_AUDIT, [])
+    if audit:
+        await session.execute(insert(AuditEvent), audit)  # one executemany, not one ORM object each
     pending: list[dict[str, Any]] = session.info.pop(PENDING, [])
     if not pending:
         return

@@ -78,7 +78,7 @@ async def upsert_stats(session: AsyncSession, rows: Sequence[dict[str, Any]]) ->
     """Insert or replace whole months (a later PUT of the same month replaces it); bumps the version."""
     if not rows:
         return
-    stmt = insert(RegionStats).values(list(rows))
+    stmt = insert(RegionStats)  # executed with a list of rows: compiled once, cached (see work/store.py)
     stmt = stmt.on_conflict_do_update(
         index_elements=[RegionStats.region_code, RegionStats.month],
         set_={
@@ -90,7 +90,7 @@ async def upsert_stats(session: AsyncSession, rows: Sequence[dict[str, Any]]) ->
             "updated_at": func.now(),
         },
     )
-    await session.execute(stmt)
+    await session.execute(stmt, list(rows))
 
 
 async def get_establishment(session: AsyncSession, code: str) -> Establishment | None:

@@ -51,13 +51,14 @@ async def insert_logs(
     """Insert what is new; ``(dispatch_id, client_id)`` already stored is left alone. → new ids."""
     if not rows:
         return {}
+    # executemany ("insertmanyvalues"): the statement compiles once and is cached, whatever the batch
+    # size; a .values([...]) of 500 rows was compiled afresh each time (~200 ms, profiled).
     stmt = (
         insert(WorkLog)
-        .values(list(rows))
         .on_conflict_do_nothing(constraint="uq_work_logs_dispatch_client")
         .returning(WorkLog.dispatch_id, WorkLog.client_id, WorkLog.id)
     )
-    return {(row.dispatch_id, row.client_id): row.id for row in await session.execute(stmt)}
+    return {(row.dispatch_id, row.client_id): row.id for row in await session.execute(stmt, list(rows))}
 
 
 async def existing_logs(
