@@ -310,3 +310,35 @@ async def test_suspended_contract_still_counts_terminated_does_not(
         "/api/v1/assistant-eligibility", json={**check, "on_date": "2025-03-02"}, headers=tokens.headers()
     )
     assert day_after.json()["eligible"] is True
+
+
+async def test_roster_read_back(api: httpx.AsyncClient, tokens: Tokens) -> None:
+    county = tokens.headers("county_official", "530102")
+    pid = int(str((await _create(api, tokens))["id"]))
+    post = (
+        await api.post(
+            "/api/v1/establishment-posts",
+            json={"person_id": pid, "region_code": "530102001", "since": "2025-01-01"},
+            headers=county,
+        )
+    ).json()
+    assert (
+        await api.get(
+            f"/api/v1/establishment-posts/{post['id']}", headers=tokens.headers("auditor", "530102")
+        )
+    ).status_code == 200
+    assert (
+        await api.get(
+            f"/api/v1/establishment-posts/{post['id']}", headers=tokens.headers("county_official", "530103")
+        )
+    ).status_code == 404
+    listed = (
+        await api.get("/api/v1/establishment-posts", headers=tokens.headers("township_official", "530102001"))
+    ).json()
+    assert [p["id"] for p in listed["items"]] == [post["id"]]
+    assert (
+        await api.get("/api/v1/establishment-posts", params={"region": "5301"}, headers=county)
+    ).status_code == 404
+    assert (
+        await api.get("/api/v1/establishment-posts", headers=tokens.headers("worker", "530102", org_id="1"))
+    ).status_code == 403

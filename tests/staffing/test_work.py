@@ -300,3 +300,53 @@ async def test_workload(api: httpx.AsyncClient, tokens: Tokens, engine: AsyncEng
     assert (
         await api.get("/api/v1/workload", headers=tokens.headers("worker", VILLAGE, org_id="7"))
     ).status_code == 403
+
+
+async def test_read_back_scoped(api: httpx.AsyncClient, tokens: Tokens, posted: dict[str, int]) -> None:
+    worker = tokens.headers("worker", VILLAGE, sub=str(posted["person"]), org_id="7")
+    stranger = tokens.headers("worker", VILLAGE, sub=str(posted["other"]), org_id="7")
+    official = tokens.headers("township_official", "530102001")
+    log = (await api.post("/api/v1/work-logs", json=_log(posted), headers=worker)).json()
+    task = (
+        await api.post(
+            "/api/v1/tasks",
+            json={
+                "dispatch_id": posted["dispatch"],
+                "duty_code": "policy_consultation",
+                "due_date": str(TODAY),
+                "description": "x",
+            },
+            headers=official,
+        )
+    ).json()
+    assert (await api.get(f"/api/v1/work-logs/{log['id']}", headers=worker)).status_code == 200
+    assert (await api.get(f"/api/v1/work-logs/{log['id']}", headers=stranger)).status_code == 404
+    assert (
+        await api.get(
+            f"/api/v1/work-logs/{log['id']}", headers=tokens.headers("township_official", "530102002")
+        )
+    ).status_code == 404
+    assert (
+        await api.get(f"/api/v1/work-logs/{log['id']}", headers=tokens.headers("auditor", "5301"))
+    ).status_code == 200
+    assert [x["id"] for x in (await api.get("/api/v1/work-logs", headers=worker)).json()["items"]] == [
+        log["id"]
+    ]
+    assert (await api.get("/api/v1/work-logs", headers=stranger)).json()["items"] == []
+    assert [
+        x["id"]
+        for x in (
+            await api.get("/api/v1/work-logs", params={"region": "530102001"}, headers=official)
+        ).json()["items"]
+    ] == [log["id"]]
+    assert (
+        await api.get("/api/v1/work-logs", params={"region": "530102"}, headers=official)
+    ).status_code == 404
+    assert (
+        await api.get("/api/v1/work-logs", headers=tokens.headers("service", "53", scope="events:read"))
+    ).status_code == 403
+    assert [x["id"] for x in (await api.get("/api/v1/tasks", headers=worker)).json()["items"]] == [task["id"]]
+    assert (await api.get("/api/v1/tasks", headers=stranger)).json()["items"] == []
+    assert (
+        await api.post("/api/v1/work-logs", json=_log(posted, task_id=task["id"]), headers=worker)
+    ).status_code == 201

@@ -40,6 +40,7 @@ PersonReader = Annotated[
     Principal, Depends(require(*READ_ROLES, "contractor", "worker", scope="staffing:read"))
 ]
 RosterWriter = Annotated[Principal, Depends(require("province_admin", "county_official"))]
+RosterReader = Annotated[Principal, Depends(require(*READ_ROLES, scope="staffing:read"))]
 EligibilityAsker = Annotated[Principal, Depends(require(*READ_ROLES, "contractor"))]
 ID_CONTEXT, PHONE_CONTEXT = "person.id_number", "person.phone"
 
@@ -259,6 +260,33 @@ async def end_post(post_id: int, body: PostEnd, principal: RosterWriter, session
         data=out.model_dump(mode="json"),
     )
     return out
+
+
+@router.get("/establishment-posts/{post_id}", response_model=PostRead)
+async def read_post(post_id: int, principal: PersonReader, session: Session) -> PostRead:
+    """读取编制人员记录 (officials and auditors in scope)."""
+    post = await store.get_post(session, post_id, lock=False)
+    if (
+        post is None
+        or principal.role in ("contractor", "worker")
+        or not post.region_code.startswith(principal.region)
+    ):
+        raise not_found("编制人员记录", "roster entry")
+    return PostRead.model_validate(post)
+
+
+@router.get("/establishment-posts", response_model=Page[PostRead])
+async def list_posts(
+    principal: RosterReader,
+    session: Session,
+    paging: Annotated[PageParams, Depends(page_params)],
+    region: Annotated[str | None, Query(description="区划前缀 (region and below)")] = None,
+) -> Page[PostRead]:
+    """编制人员名册 (the established roster in the caller's scope, by id)."""
+    code = parse_code(region, "region") if region is not None else principal.region
+    ensure_in_scope(principal, code)
+    rows, cursor = await store.list_posts(session, code, paging)
+    return Page[PostRead](items=[PostRead.model_validate(p) for p in rows], next_cursor=cursor)
 
 
 @router.post("/assistant-eligibility", response_model=EligibilityResult)

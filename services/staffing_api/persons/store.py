@@ -80,5 +80,12 @@ async def open_post(session: AsyncSession, person_id: int) -> EstablishmentPost 
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def get_post(session: AsyncSession, post_id: int) -> EstablishmentPost | None:
-    return await session.get(EstablishmentPost, post_id, with_for_update=True)
+async def get_post(session: AsyncSession, post_id: int, *, lock: bool = True) -> EstablishmentPost | None:
+    return await session.get(EstablishmentPost, post_id, with_for_update=lock)
+
+
+async def list_posts(
+    session: AsyncSession, prefix: str, params: PageParams
+) -> tuple[Sequence[EstablishmentPost], str | None]:
+    stmt = select(EstablishmentPost).where(EstablishmentPost.region_code.startswith(prefix, autoescape=True))
+    return await paginate(session, stmt, EstablishmentPost.id, params)

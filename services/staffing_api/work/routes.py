@@ -17,6 +17,7 @@ from services.common.changes import record_change
 from services.common.errors import DomainError, invalid, not_found
 from services.common.models import Dispatch, Task
 from services.common.months import business_today
+from services.common.pagination import Page, PageParams, page_params
 from services.common.regions import parse_code
 from services.common.transaction import session_of
 from services.staffing_api.work import rules, store
@@ -240,3 +241,62 @@ async def workload(
         ensure_in_scope(principal, prefix)
     rows = await store.workload(session, prefix, from_, to, group_by)
     return Workload(items=[WorkloadItem(key=r.key, logs=r.logs, quantity=r.quantity) for r in rows])
+
+
+Paging = Annotated[PageParams, Depends(page_params)]
+RegionFilter = Annotated[str | None, Query(description="区划前缀 (region and below)")]
+DispatchFilter = Annotated[int | None, Query(description="派遣编号 (dispatch id)")]
+LogReader = Annotated[Principal, Depends(require(*READ_ROLES, "worker", scope="staffing:read"))]
+
+
+def _region_filter(principal: Principal, region: str | None) -> str | None:
+    if region is None:
+        return None
+    code = parse_code(region, "region")
+    if principal.role != "worker":
+        ensure_in_scope(principal, code)
+    return code
+
+
+@router.get("/tasks", response_model=Page[TaskRead])
+async def list_tasks(
+    principal: TaskReader,
+    session: Session,
+    paging: Paging,
+    region: RegionFilter = None,
+    dispatch_id: DispatchFilter = None,
+) -> Page[TaskRead]:
+    """任务列表 (officials: their region; a worker: its own tasks)."""
+    rows, cursor = await store.list_tasks(
+        session, principal, paging, region=_region_filter(principal, region), dispatch_id=dispatch_id
+    )
+    return Page[TaskRead](items=[TaskRead.model_validate(t) for t in rows], next_cursor=cursor)
+
+
+@router.get("/work-logs/{log_id}", response_model=WorkLogRead)
+async def read_work_log(log_id: int, principal: LogReader, session: Session) -> WorkLogRead:
+    """读取工作日志 (a worker only its own; officials and auditors in scope)."""
+    log = await store.get_log(session, log_id)
+    visible = log is not None and (
+        principal.sub == str(log.person_id)
+        if principal.role == "worker"
+        else log.region_code.startswith(principal.region)
+    )
+    if log is None or not visible:
+        raise not_found("工作日志", "work log")
+    return WorkLogRead.model_validate(log)
+
+
+@router.get("/work-logs", response_model=Page[WorkLogRead])
+async def list_work_logs(
+    principal: LogReader,
+    session: Session,
+    paging: Paging,
+    region: RegionFilter = None,
+    dispatch_id: DispatchFilter = None,
+) -> Page[WorkLogRead]:
+    """工作日志列表 (a worker only its own; officials and auditors in scope), by id."""
+    rows, cursor = await store.list_logs(
+        session, principal, paging, region=_region_filter(principal, region), dispatch_id=dispatch_id
+    )
+    return Page[WorkLogRead](items=[WorkLogRead.model_validate(w) for w in rows], next_cursor=cursor)

@@ -7,11 +7,15 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, case, func, select
+from sqlalchemy import ColumnElement, Row, String, case, cast, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
+from services.common.auth.deps import scope_filter
+from services.common.auth.tokens import Principal
 from services.common.models import Dispatch, Duty, Task, WorkLog
+from services.common.pagination import PageParams, paginate
 from services.common.regions import DIRECTLY_ADMINISTERED
 
 
@@ -96,3 +100,49 @@ async def workload(
     if end is not None:
         stmt = stmt.where(WorkLog.date <= end)
     return (await session.execute(stmt.group_by(key).order_by(key))).all()
+
+
+def _visible(
+    principal: Principal, region: InstrumentedAttribute[str], person: InstrumentedAttribute[int]
+) -> Any:
+    """A worker sees its own rows (``sub`` = person id); everyone else its region and below."""
+    if principal.role == "worker":
+        return cast(person, String) == principal.sub
+    return scope_filter(region, principal)
+
+
+async def get_log(session: AsyncSession, log_id: int) -> WorkLog | None:
+    return await session.get(WorkLog, log_id)
+
+
+async def list_logs(
+    session: AsyncSession,
+    principal: Principal,
+    params: PageParams,
+    *,
+    region: str | None,
+    dispatch_id: int | None,
+) -> tuple[Sequence[WorkLog], str | None]:
+    stmt = select(WorkLog).where(_visible(principal, WorkLog.region_code, WorkLog.person_id))
+    if region is not None:
+        stmt = stmt.where(WorkLog.region_code.startswith(region, autoescape=True))
+    if dispatch_id is not None:
+        stmt = stmt.where(WorkLog.dispatch_id == dispatch_id)
+    return await paginate(session, stmt, WorkLog.id, params)
+
+
+async def list_tasks(
+    session: AsyncSession,
+    principal: Principal,
+    params: PageParams,
+    *,
+    region: str | None,
+    dispatch_id: int | None,
+) -> tuple[Sequence[Task], str | None]:
+    stmt = select(Task).join(Dispatch, Dispatch.id == Task.dispatch_id)
+    stmt = stmt.where(_visible(principal, Task.region_code, Dispatch.person_id))
+    if region is not None:
+        stmt = stmt.where(Task.region_code.startswith(region, autoescape=True))
+    if dispatch_id is not None:
+        stmt = stmt.where(Task.dispatch_id == dispatch_id)
+    return await paginate(session, stmt, Task.id, params)
