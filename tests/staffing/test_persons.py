@@ -114,7 +114,9 @@ async def test_contractor_and_worker_see_their_own(
     assert (await api.get(f"/api/v1/persons/{mine}", headers=worker)).status_code == 200
     assert (await api.get(f"/api/v1/persons/{theirs}", headers=worker)).status_code == 404
     listed = (await api.get("/api/v1/persons", headers=contractor)).json()["items"]
-    assert [p["id"] for p in listed] == [mine]
+    assert [p["id"] for p in listed] == sorted([mine, theirs])  # registered or dispatched by it
+    assert [p["id"] for p in (await api.get("/api/v1/persons", headers=other_org)).json()["items"]] == []
+    assert [p["id"] for p in (await api.get("/api/v1/persons", headers=worker)).json()["items"]] == [mine]
 
 
 ELIGIBLE = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import String, cast, exists, select
+from sqlalchemy import String, cast, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.auth.deps import scope_filter
@@ -42,8 +42,13 @@ async def list_persons(
 ) -> tuple[Sequence[Person], str | None]:
     stmt = select(Person)
     if principal.role == "contractor":
-        # A contractor lists the persons it registered (its dispatched persons are read one by one).
-        stmt = stmt.where(Person.created_by_org_id == principal.org_id)
+        # A contractor sees the persons it registered and the persons it dispatched.
+        dispatched = (
+            select(Dispatch.person_id)
+            .join(Contract, Contract.id == Dispatch.contract_id)
+            .where(cast(Contract.contractor_id, String) == principal.org_id)
+        )
+        stmt = stmt.where(or_(Person.created_by_org_id == principal.org_id, Person.id.in_(dispatched)))
     elif principal.role == "worker":
         stmt = stmt.where(cast(Person.id, String) == principal.sub)
     else:
