@@ -30,6 +30,16 @@ class FieldError:
         return out
 
 
+@dataclass(frozen=True)
+class Rejection:
+    """Why a rule says no, in both languages: a value rules return when they list every reason
+    (eligibility) or answer per item (batches), where raising would stop at the first."""
+
+    code: str
+    zh: str
+    en: str
+
+
 @dataclass
 class DomainError(Exception):
     code: str

@@ -45,9 +45,8 @@ AsOf = Annotated[
 ]
 
 
-async def applicable_rule_set(
-    session: AsyncSession, rule_set_id: int | None, on: datetime
-) -> StaffingRuleSet:
+async def applicable_rule_set(session: AsyncSession, rule_set_id: int | None, on: date) -> StaffingRuleSet:
+    """The rule set asked for, else the one in effect on the (business) day ``on``."""
     if rule_set_id is not None:
         found = await store.rule_set(session, rule_set_id)
         if found is None:
@@ -56,7 +55,7 @@ async def applicable_rule_set(
                 "RULE_SET_NOT_FOUND", zh, en, [FieldError("rule_set_id", "RULE_SET_NOT_FOUND", zh, en)]
             )
         return found
-    in_effect = await store.rule_set_in_effect(session, business_today(on))
+    in_effect = await store.rule_set_in_effect(session, on)
     if in_effect is None:
         raise invalid(
             "NO_RULE_SET_IN_EFFECT", "该日期没有生效的配备标准", "No staffing rule set is in effect then"
@@ -118,7 +117,7 @@ async def compute_quota(body: QuotaCompute, _principal: Anyone, session: Session
     if figure is None:
         zh, en = f"{body.level} 层级须提供 {field}", f"{field} is required at level {body.level}"
         raise invalid("FIGURE_REQUIRED", zh, en, [FieldError(field, "FIGURE_REQUIRED", zh, en)])
-    rule_set = await applicable_rule_set(session, body.rule_set_id, datetime.now(UTC))
+    rule_set = await applicable_rule_set(session, body.rule_set_id, business_today(datetime.now(UTC)))
     q = rules.quota(body.level, figure, rules.RuleParameters.model_validate(rule_set.parameters))
     return QuotaComputed(required_min=q.required_min, allowed_max=q.allowed_max, rule_set_id=rule_set.id)
 
@@ -151,11 +150,7 @@ def _unit(row: Any, month: date, rule_set_id: int) -> UnitQuota:
 
 
 async def _rule_params(session: AsyncSession, day: date) -> tuple[int, rules.RuleParameters]:
-    found = await store.rule_set_in_effect(session, day)
-    if found is None:
-        raise invalid(
-            "NO_RULE_SET_IN_EFFECT", "该日期没有生效的配备标准", "No staffing rule set is in effect then"
-        )
+    found = await applicable_rule_set(session, None, day)
     return found.id, rules.RuleParameters.model_validate(found.parameters)
 
 
