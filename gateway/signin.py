@@ -137,6 +137,10 @@ class SignIn:
         async with self.engine.begin() as conn:
             # One attempt per name at a time, so parallel guesses cannot slip past the count.
             await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})
+            # Failures older than the window no longer count: drop them rather than keep them forever.
+            await conn.execute(
+                delete(LoginAttempt).where(LoginAttempt.name == name, LoginAttempt.at <= now - LOCKOUT_WINDOW)
+            )
             recent = list(
                 (
                     await conn.execute(

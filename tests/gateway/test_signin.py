@@ -8,11 +8,11 @@ from pathlib import Path
 import httpx
 import jwt
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.accounts import add_client, add_user, ensure_demo_users
-from services.common.models import User
+from services.common.models import LoginAttempt, User
 from tests.conftest import FakeClock, Stack
 
 PASSWORD = "correct horse battery"
@@ -105,11 +105,16 @@ async def test_four_failures_then_success_resets(stack: Stack, user: str, clock:
     assert (await _sign_in(stack.gateway, user, PASSWORD)).status_code == 200
 
 
-async def test_failures_outside_the_window_do_not_count(stack: Stack, user: str, clock: FakeClock) -> None:
+async def test_failures_outside_the_window_do_not_count(
+    stack: Stack, user: str, clock: FakeClock, engine: AsyncEngine
+) -> None:
     for _ in range(4):
         await _sign_in(stack.gateway, user, "wrong password!")
     clock.advance(minutes=15, seconds=1)
     await _sign_in(stack.gateway, user, "wrong password!")
+    async with engine.connect() as conn:
+        kept = (await conn.execute(select(func.count()).select_from(LoginAttempt))).scalar_one()
+    assert kept == 1  # the four old failures were pruned
     assert (await _sign_in(stack.gateway, user, PASSWORD)).status_code == 200
 
 
