@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.common.errors import DomainError, FieldError
@@ -107,10 +108,25 @@ def http_error(exc: StarletteHTTPException) -> DomainError:
     return DomainError(code, zh, en, status=exc.status_code, headers=dict(exc.headers or {}))
 
 
+def data_error(exc: DBAPIError) -> DomainError | None:
+    """PostgreSQL's class 22 (data exception: a NUL character in text, a number out of range …) is
+    the client's value, not our fault: a 422 that names no column, value or SQL."""
+    sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    if isinstance(sqlstate, str) and sqlstate.startswith("22"):
+        return DomainError(
+            "INVALID_VALUE",
+            "提交的值无法保存（含不支持的字符或超出范围）",
+            "A value cannot be stored (an unsupported character, or out of range)",
+        )
+    return None
+
+
 def to_domain_error(exc: Exception) -> DomainError | None:
     """Any exception a client may see described; None for the unexpected (a 500)."""
     if isinstance(exc, DomainError):
         return exc
+    if isinstance(exc, DBAPIError):
+        return data_error(exc)
     if isinstance(exc, RequestValidationError):
         return validation_error(exc)
     if isinstance(exc, StarletteHTTPException):
@@ -132,8 +148,10 @@ def render(request: Request, exc: Exception) -> Response:
 
 def install(app: FastAPI) -> None:
     async def handler(request: Request, exc: Exception) -> Response:
+        if to_domain_error(exc) is None:
+            # Unexpected: RequestIdMiddleware logs it and answers 500 with the request id.
+            raise exc
         return render(request, exc)
 
-    # Unexpected exceptions are answered by RequestIdMiddleware, which knows the request id.
-    for exc_type in (DomainError, RequestValidationError, StarletteHTTPException):
+    for exc_type in (DomainError, RequestValidationError, StarletteHTTPException, DBAPIError):
         app.add_exception_handler(exc_type, handler)

@@ -300,3 +300,38 @@ async def test_establishment(api: httpx.AsyncClient, tokens: Tokens) -> None:
     ).status_code == 403
     neg = await api.put("/api/v1/regions/530102/establishment", json={"authorized_posts": -1}, headers=h)
     assert neg.status_code == 422
+
+
+async def test_values_postgres_cannot_store_are_422(api: httpx.AsyncClient, tokens: Tokens) -> None:
+    """Found by schemathesis: such values were 500s."""
+    r = await api.post(
+        "/api/v1/regions", json={"code": "530102940", "name": "bad\u0000name"}, headers=tokens.headers()
+    )
+    assert r.status_code == 422 and r.json()["code"] == "INVALID_VALUE"
+    assert "\\u0000" not in r.text and "INSERT" not in r.text
+    broken = b'region_code,month,dibao_recipients,tekun_recipients,population\n"530102,2026-01\rx,1,,\n'
+    r = await api.post(
+        "/api/v1/region-stats/import", files={"file": ("s.csv", broken, "text/csv")}, headers=tokens.headers()
+    )
+    assert r.status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/api/v1/quotas/compute", {"level": "county", "dibao_recipients": 1, "rule_set_id": 2**63}),
+        ("GET", f"/api/v1/staffing-rule-sets/{2**63}", None),
+        ("GET", f"/api/v1/persons/{2**64}", None),
+        (
+            "POST",
+            "/api/v1/tasks",
+            {"dispatch_id": 2**70, "duty_code": "x", "due_date": "2026-01-01", "description": "x"},
+        ),
+        ("GET", "/api/v1/work-logs?dispatch_id=99999999999999999999", None),
+    ],
+)
+async def test_ids_beyond_bigint_are_422(
+    api: httpx.AsyncClient, tokens: Tokens, method: str, path: str, body: dict[str, object] | None
+) -> None:
+    r = await api.request(method, path, json=body, headers=tokens.headers())
+    assert r.status_code == 422, r.text

@@ -237,6 +237,18 @@ async def test_batch(
     assert (
         await api.post("/api/v1/work-logs/batch", json={"items": many}, headers=worker)
     ).status_code == 200
+    malformed = [
+        _log(posted, dispatch_id=2**70),
+        {"note": "no client id"},
+        _log(posted, quantity=0),
+        _log(posted),
+    ]
+    mixed = (await api.post("/api/v1/work-logs/batch", json={"items": malformed}, headers=worker)).json()[
+        "results"
+    ]
+    assert [x["status"] for x in mixed] == ["rejected", "rejected", "rejected", "created"]  # good items kept
+    assert {x["error"]["code"] for x in mixed[:3]} == {"VALIDATION_FAILED"}
+    assert mixed[1]["client_id"] is None and "quantity" in mixed[2]["error"]["message"]
     too_many = [_log(posted) for _ in range(501)]
     assert (
         await api.post("/api/v1/work-logs/batch", json={"items": too_many}, headers=worker)

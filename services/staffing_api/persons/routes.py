@@ -14,6 +14,7 @@ from services.common.auth.deps import READ_ROLES, ensure_in_scope, require
 from services.common.auth.tokens import Principal
 from services.common.changes import record_change
 from services.common.errors import FieldError, conflict, invalid, not_found
+from services.common.ids import PathId
 from services.common.models import EstablishmentPost, Person
 from services.common.months import business_today
 from services.common.pagination import Page, PageParams, page_params
@@ -162,7 +163,7 @@ async def create_person(
 
 @router.get("/persons/{person_id}", response_model=PersonRead)
 async def read_person(
-    person_id: int, principal: PersonReader, session: Session, vault: Vaulted
+    person_id: PathId, principal: PersonReader, session: Session, vault: Vaulted
 ) -> PersonRead:
     """读取人员 (ID number and phone masked except for the person's own county)."""
     person = await readable_person(session, principal, person_id)
@@ -237,7 +238,7 @@ async def add_post(
 
 
 @router.post("/establishment-posts/{post_id}/end", response_model=PostRead)
-async def end_post(post_id: int, body: PostEnd, principal: RosterWriter, session: Session) -> PostRead:
+async def end_post(post_id: PathId, body: PostEnd, principal: RosterWriter, session: Session) -> PostRead:
     """离岗 (the last day on the roster, inclusive)."""
     post = await store.get_post(session, post_id)
     if post is None or not post.region_code.startswith(principal.region):
@@ -263,7 +264,7 @@ async def end_post(post_id: int, body: PostEnd, principal: RosterWriter, session
 
 
 @router.get("/establishment-posts/{post_id}", response_model=PostRead)
-async def read_post(post_id: int, principal: PersonReader, session: Session) -> PostRead:
+async def read_post(post_id: PathId, principal: PersonReader, session: Session) -> PostRead:
     """读取编制人员记录 (officials and auditors in scope)."""
     post = await store.get_post(session, post_id, lock=False)
     if (

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from services.common.ids import MAX_ID
+
 Education = Literal[
     "none",
     "primary",
@@ -52,7 +54,7 @@ class PersonRead(BaseModel):
 class PostCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    person_id: int = Field(description="人员编号 (person id)")
+    person_id: int = Field(ge=1, le=MAX_ID, description="人员编号 (person id)")
     region_code: str = Field(description="在编单位区划：县或乡镇 (county or township)")
     since: date = Field(description="在岗起始日 (on the roster since)")
 
@@ -76,7 +78,9 @@ class PostRead(BaseModel):
 class EligibilityCheck(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    person_id: int | None = Field(None, description="人员编号 (person id; or give id_number)")
+    person_id: int | None = Field(
+        None, ge=1, le=MAX_ID, description="人员编号 (person id; or give id_number)"
+    )
     id_number: str | None = Field(
         None, max_length=40, description="身份证号码 (ID number; or give person_id)"
     )

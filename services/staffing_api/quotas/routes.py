@@ -14,6 +14,7 @@ from services.common.auth.deps import READ_ROLES, ensure_in_scope, require
 from services.common.auth.tokens import ROLES, Principal
 from services.common.changes import record_change
 from services.common.errors import FieldError, conflict, invalid, not_found
+from services.common.ids import PathId
 from services.common.models import StaffingRuleSet
 from services.common.months import business_today, format_month, parse_month
 from services.common.pagination import PageParams, decode_cursor, encode_cursor, page_params
@@ -70,7 +71,7 @@ async def list_rule_sets(_principal: Reader, session: Session) -> list[RuleSetRe
 
 
 @router.get("/staffing-rule-sets/{rule_set_id}", response_model=RuleSetRead)
-async def read_rule_set(rule_set_id: int, _principal: Reader, session: Session) -> RuleSetRead:
+async def read_rule_set(rule_set_id: PathId, _principal: Reader, session: Session) -> RuleSetRead:
     """读取规则集 (one rule set)."""
     found = await store.rule_set(session, rule_set_id)
     if found is None:

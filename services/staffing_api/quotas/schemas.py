@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.common.ids import MAX_ID
 from services.staffing_api.quotas.rules import RuleParameters
 
 QuotaLevel = Literal["county", "township", "village"]
@@ -37,7 +38,9 @@ class QuotaCompute(BaseModel):
     level: QuotaLevel = Field(description="层级 (county 县级, township 乡镇, village 村/社区)")
     dibao_recipients: int | None = Field(None, ge=0, description="低保对象数 (county and township)")
     population: int | None = Field(None, ge=0, description="常住人口 (village or community)")
-    rule_set_id: int | None = Field(None, description="规则集 (default: the one in effect today)")
+    rule_set_id: int | None = Field(
+        None, ge=1, le=MAX_ID, description="规则集 (default: the one in effect today)"
+    )
 
 
 class QuotaComputed(BaseModel):

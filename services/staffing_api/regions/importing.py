@@ -45,10 +45,9 @@ def read_table(filename: str, content: bytes) -> list[list[Any]]:
         sheet = book.worksheets[0]
         return [list(r) for r in sheet.iter_rows(values_only=True)]
     try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
+        return [list(r) for r in csv.reader(io.StringIO(content.decode("utf-8-sig")))]
+    except (UnicodeDecodeError, csv.Error):
         raise _unreadable() from None
-    return [list(r) for r in csv.reader(io.StringIO(text))]
 
 
 def _unreadable() -> DomainError:

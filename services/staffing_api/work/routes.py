@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common import problems
@@ -15,6 +17,7 @@ from services.common.auth.deps import READ_ROLES, ensure_in_scope, require
 from services.common.auth.tokens import ROLES, Principal
 from services.common.changes import record_change
 from services.common.errors import DomainError, invalid, not_found
+from services.common.ids import MAX_ID, PathId
 from services.common.models import Dispatch, Task
 from services.common.months import business_today
 from services.common.pagination import Page, PageParams, page_params
@@ -103,7 +106,7 @@ async def create_task(
 
 
 @router.get("/tasks/{task_id}", response_model=TaskRead)
-async def read_task(task_id: int, principal: TaskReader, session: Session) -> TaskRead:
+async def read_task(task_id: PathId, principal: TaskReader, session: Session) -> TaskRead:
     """读取任务 (officials in scope; the worker it was given to)."""
     task = await store.get_task(session, task_id)
     dispatch = (await store.dispatches(session, [task.dispatch_id])).get(task.dispatch_id) if task else None
@@ -116,6 +119,10 @@ async def _keep_logs(
     session: AsyncSession, principal: Principal, items: list[WorkLogCreate], lang: str
 ) -> tuple[list[BatchResult], dict[tuple[int, uuid.UUID], int]]:
     """Check every item, insert the good ones in one statement, recognise resends. Order is kept."""
+    if not items:
+        return [], {}
+    if not items:
+        return [], {}
     today = business_today(datetime.now(UTC))
     dispatches = await store.dispatches(session, {i.dispatch_id for i in items})
     catalog = await store.catalog(session)
@@ -218,8 +225,29 @@ async def create_work_logs(
     """批量上传离线日志 (up to 500 logs from a phone that was offline): per-item results in the order
     sent; good items are kept even when others are rejected."""
     lang = problems.language(request.headers.get("accept-language"))
-    results, _ = await _keep_logs(session, principal, body.items, lang)
-    return BatchResults(results=results)
+    parsed: list[WorkLogCreate | BatchResult] = []
+    for raw in body.items:
+        try:
+            parsed.append(WorkLogCreate.model_validate(raw))
+        except ValidationError as exc:
+            parsed.append(_malformed(raw, exc, lang))
+    good = [p for p in parsed if isinstance(p, WorkLogCreate)]
+    kept = iter((await _keep_logs(session, principal, good, lang))[0])
+    return BatchResults(results=[p if isinstance(p, BatchResult) else next(kept) for p in parsed])
+
+
+def _malformed(raw: dict[str, Any], exc: ValidationError, lang: str) -> BatchResult:
+    """A batch item that is not a work log: rejected alone, naming its bad fields."""
+    err = problems.validation_error(RequestValidationError(exc.errors()))
+    try:
+        client_id = uuid.UUID(str(raw["client_id"])) if raw.get("client_id") is not None else None
+    except ValueError:
+        client_id = None
+    fields = ", ".join(e.field for e in err.errors)
+    message = f"{err.message_en}: {fields}" if lang == "en" else f"{err.message_zh}：{fields}"
+    return BatchResult(
+        client_id=client_id, status="rejected", error=ItemError(code=err.code, message=message)
+    )
 
 
 @router.get("/workload", response_model=Workload)
@@ -245,7 +273,7 @@ async def workload(
 
 Paging = Annotated[PageParams, Depends(page_params)]
 RegionFilter = Annotated[str | None, Query(description="区划前缀 (region and below)")]
-DispatchFilter = Annotated[int | None, Query(description="派遣编号 (dispatch id)")]
+DispatchFilter = Annotated[int | None, Query(ge=1, le=MAX_ID, description="派遣编号 (dispatch id)")]
 LogReader = Annotated[Principal, Depends(require(*READ_ROLES, "worker", scope="staffing:read"))]
 
 
@@ -274,7 +302,7 @@ async def list_tasks(
 
 
 @router.get("/work-logs/{log_id}", response_model=WorkLogRead)
-async def read_work_log(log_id: int, principal: LogReader, session: Session) -> WorkLogRead:
+async def read_work_log(log_id: PathId, principal: LogReader, session: Session) -> WorkLogRead:
     """读取工作日志 (a worker only its own; officials and auditors in scope)."""
     log = await store.get_log(session, log_id)
     visible = log is not None and (

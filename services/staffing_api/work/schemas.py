@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from services.common.ids import MAX_ID
 
 Program = Literal["dibao", "tekun", "medical", "temporary", "other"]
 
@@ -23,7 +25,7 @@ class DutyRead(BaseModel):
 class TaskCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    dispatch_id: int = Field(description="派遣编号 (dispatch id)")
+    dispatch_id: int = Field(ge=1, le=MAX_ID, description="派遣编号 (dispatch id)")
     duty_code: str = Field(max_length=60, description="职责代码 (a duty of the posting level, §四)")
     due_date: dt.date = Field(description="完成期限 (due date)")
     description: str = Field(min_length=1, max_length=2000, description="任务说明 (description)")
@@ -47,13 +49,13 @@ class WorkLogCreate(BaseModel):
     client_id: uuid.UUID = Field(
         description="客户端编号，手机生成的 UUID (made on the phone; resends are recognised)"
     )
-    dispatch_id: int = Field(description="派遣编号 (dispatch id)")
+    dispatch_id: int = Field(ge=1, le=MAX_ID, description="派遣编号 (dispatch id)")
     duty_code: str = Field(max_length=60, description="职责代码 (duty code of the posting level)")
     date: dt.date = Field(description="工作日期 (day of the work)")
     program: Program | None = Field(
         None, description="救助项目 (dibao 低保, tekun 特困, medical 医疗, temporary 临时, other)"
     )
-    task_id: int | None = Field(None, description="关联任务 (task, if any)")
+    task_id: int | None = Field(None, ge=1, le=MAX_ID, description="关联任务 (task, if any)")
     household_ref: str | None = Field(
         None, max_length=100, description="户编号（不含姓名证件号） (household reference, no PII)"
     )
@@ -81,8 +83,12 @@ class WorkLogRead(BaseModel):
 class WorkLogBatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    items: list[WorkLogCreate] = Field(
-        min_length=1, max_length=500, description="离线积累的日志，最多 500 条 (up to 500)"
+    # Items are checked one by one in the route: a malformed item is rejected on its own, the
+    # good ones are kept (an offline phone must not lose a day's work to one bad entry).
+    items: list[dict[str, Any]] = Field(
+        min_length=1,
+        max_length=500,
+        description="离线积累的日志（每条同 WorkLogCreate），最多 500 条 (up to 500)",
     )
 
 
@@ -92,7 +98,7 @@ class ItemError(BaseModel):
 
 
 class BatchResult(BaseModel):
-    client_id: uuid.UUID = Field(description="客户端编号 (client id)")
+    client_id: uuid.UUID | None = Field(description="客户端编号 (client id; null when the item had none)")
     status: Literal["created", "duplicate", "rejected"] = Field(
         description="结果 (created, duplicate, rejected)"
     )
