@@ -30,5 +30,9 @@ bench: $(STAMP) ## benchmarks: gateway overhead, quota summary and work-log batc
 	$(BIN)/python bench/gateway.py
 	$(BIN)/python bench/quota_summary.py
 
+fuzz: $(STAMP) ## schemathesis against the running stack's merged API document (fails on any 5xx)
+	$(BIN)/python -m pip install --quiet -e '.[dev,fuzz]'
+	$(BIN)/python fuzz/api.py
+
 clean: ## remove the virtualenv and local data (database, keys)
 	rm -rf $(VENV) var
