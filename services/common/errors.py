@@ -77,6 +77,11 @@ def invalid(code: str, zh: str, en: str, errors: list[FieldError] | None = None)
     return DomainError(code, zh, en, status=422, errors=list(errors or []))
 
 
+def invalid_field(field: str, code: str, zh: str, en: str) -> DomainError:
+    """A 422 about one field: the same code and message at the top and in ``errors``."""
+    return invalid(code, zh, en, [FieldError(field, code, zh, en)])
+
+
 def precondition_failed() -> DomainError:
     return DomainError(
         "PRECONDITION_FAILED",

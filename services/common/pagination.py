@@ -7,7 +7,7 @@ import json
 from collections.abc import Sequence
 from typing import Annotated, Any, Generic, TypeVar
 
-from fastapi import Query
+from fastapi import Depends, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,6 +33,9 @@ def page_params(
     cursor: Annotated[str | None, Query(description="分页游标 (opaque cursor)")] = None,
 ) -> PageParams:
     return PageParams(limit=limit, cursor=cursor)
+
+
+Paging = Annotated[PageParams, Depends(page_params)]
 
 
 def encode_cursor(key: Any) -> str:

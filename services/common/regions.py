@@ -77,12 +77,10 @@ def is_valid(raw: str, province: str = "53") -> bool:
 
 def parse_code(raw: str, field: str = "code", province: str = "53") -> str:
     """Normalize a code from a request; 422 ``INVALID_REGION_CODE`` naming the field otherwise."""
-    from services.common.errors import FieldError, invalid
+    from services.common.errors import invalid_field
 
     try:
         return normalize(raw, province)
     except InvalidRegionCode:
         zh, en = "区划代码无效（须为本省 2、4、6、9 或 12 位代码）", "Not a region code of this province"
-        raise invalid(
-            "INVALID_REGION_CODE", zh, en, [FieldError(field, "INVALID_REGION_CODE", zh, en)]
-        ) from None
+        raise invalid_field(field, "INVALID_REGION_CODE", zh, en) from None

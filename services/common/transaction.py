@@ -13,9 +13,9 @@ import hashlib
 import json
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request, Response
+from fastapi import Depends, Request, Response
 from fastapi.routing import APIRoute
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -54,6 +54,9 @@ def body_hash(content_type: str, body: bytes) -> str:
 def _valid_key(key: str) -> bool:
     return 1 <= len(key) <= KEY_MAX and all(33 <= ord(c) <= 126 for c in key)
 
+
+# The one way a route asks for the request's session.
+Session = Annotated[AsyncSession, Depends(session_of)]
 
 Endpoint = Callable[[Request], Coroutine[Any, Any, Response]]
 BeforeCommit = Callable[[AsyncSession, Response], Awaitable[None]]

@@ -8,18 +8,16 @@ from typing import Annotated, Any
 from fastapi import Depends, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.app import router as make_router
 from services.common.auth.deps import ensure_in_scope, require, scope_filter
 from services.common.auth.tokens import Principal
 from services.common.models import AuditEvent, Event
-from services.common.pagination import Page, PageParams, page_params, paginate
+from services.common.pagination import Page, Paging, paginate
 from services.common.regions import parse_code
-from services.common.transaction import session_of
+from services.common.transaction import Session
 
 router = make_router(prefix="/api/v1", tags=["feed"])
-Session = Annotated[AsyncSession, Depends(session_of)]
 FeedReader = Annotated[
     Principal,
     Depends(
@@ -90,7 +88,7 @@ async def list_events(
 async def list_audit_events(
     principal: AuditReader,
     session: Session,
-    paging: Annotated[PageParams, Depends(page_params)],
+    paging: Paging,
     region: Annotated[str | None, Query(description="区划前缀 (region and below)")] = None,
 ) -> Page[AuditRead]:
     """审计日志 (who changed what, when, under which request id; auditors and the province)."""

@@ -13,14 +13,14 @@ from services.common.app import router as make_router
 from services.common.auth.deps import READ_ROLES, ensure_in_scope, require
 from services.common.auth.tokens import Principal
 from services.common.changes import record_change
-from services.common.errors import FieldError, conflict, invalid, not_found
+from services.common.errors import conflict, invalid, invalid_field, not_found
 from services.common.ids import PathId
 from services.common.models import EstablishmentPost, Person
 from services.common.months import business_today
-from services.common.pagination import Page, PageParams, page_params
+from services.common.pagination import Page, Paging
 from services.common.pii import Vault
 from services.common.regions import level_of, parse_code
-from services.common.transaction import session_of
+from services.common.transaction import Session
 from services.staffing_api.persons import rules, store
 from services.staffing_api.persons.schemas import (
     EligibilityCheck,
@@ -35,7 +35,6 @@ from services.staffing_api.persons.schemas import (
 from services.staffing_api.regions import store as regions
 
 router = make_router(prefix="/api/v1", tags=["persons"])
-Session = Annotated[AsyncSession, Depends(session_of)]
 PersonWriter = Annotated[Principal, Depends(require("province_admin", "county_official", "contractor"))]
 PersonReader = Annotated[
     Principal, Depends(require(*READ_ROLES, "contractor", "worker", scope="staffing:read"))
@@ -59,7 +58,7 @@ def _invalid_id() -> Exception:
         "身份证号码校验不通过（校验码或出生日期错误）",
         "The ID number fails its check character or birth date",
     )
-    return invalid("INVALID_ID_NUMBER", zh, en, [FieldError("id_number", "INVALID_ID_NUMBER", zh, en)])
+    return invalid_field("id_number", "INVALID_ID_NUMBER", zh, en)
 
 
 def sees_full_pii(principal: Principal, person: Person) -> bool:
@@ -114,12 +113,7 @@ async def create_person(
     region = parse_code(body.region_code, "region_code")
     if len(region) < 6:
         zh, en = "登记区划须为县或县以下", "Register a person in a county or a unit below it"
-        raise invalid(
-            "REGION_LEVEL_NOT_ALLOWED",
-            zh,
-            en,
-            [FieldError("region_code", "REGION_LEVEL_NOT_ALLOWED", zh, en)],
-        )
+        raise invalid_field("region_code", "REGION_LEVEL_NOT_ALLOWED", zh, en)
     ensure_in_scope(principal, region, "区划", "region")
     if not await regions.exists(session, region):
         raise not_found("区划", "region")
@@ -175,7 +169,7 @@ async def list_persons(
     principal: PersonReader,
     session: Session,
     vault: Vaulted,
-    paging: Annotated[PageParams, Depends(page_params)],
+    paging: Paging,
     region: Annotated[str | None, Query(description="区划前缀 (region and below)")] = None,
 ) -> Page[PersonRead]:
     """人员列表 (persons in the caller's scope, by id)."""
@@ -201,12 +195,7 @@ async def add_post(
             "编制人员只能登记在县级民政部门或乡镇（街道）",
             "Established posts are in a county or a township",
         )
-        raise invalid(
-            "REGION_LEVEL_NOT_ALLOWED",
-            zh,
-            en,
-            [FieldError("region_code", "REGION_LEVEL_NOT_ALLOWED", zh, en)],
-        )
+        raise invalid_field("region_code", "REGION_LEVEL_NOT_ALLOWED", zh, en)
     ensure_in_scope(principal, region, "区划", "region")
     person = await readable_person(session, principal, body.person_id)
     if not await regions.exists(session, region):
@@ -247,7 +236,7 @@ async def end_post(post_id: PathId, body: PostEnd, principal: RosterWriter, sess
         raise conflict("POST_ENDED", "该记录已离岗", "This post has already ended")
     if body.until < post.since:
         zh, en = "离岗日不能早于在岗起始日", "until cannot be before since"
-        raise invalid("INVALID_PERIOD", zh, en, [FieldError("until", "INVALID_PERIOD", zh, en)])
+        raise invalid_field("until", "INVALID_PERIOD", zh, en)
     post.until = body.until
     await session.flush()
     out = PostRead.model_validate(post)
@@ -280,7 +269,7 @@ async def read_post(post_id: PathId, principal: PersonReader, session: Session) 
 async def list_posts(
     principal: RosterReader,
     session: Session,
-    paging: Annotated[PageParams, Depends(page_params)],
+    paging: Paging,
     region: Annotated[str | None, Query(description="区划前缀 (region and below)")] = None,
 ) -> Page[PostRead]:
     """编制人员名册 (the established roster in the caller's scope, by id)."""

@@ -13,13 +13,13 @@ from services.common.app import router as make_router
 from services.common.auth.deps import READ_ROLES, ensure_in_scope, require
 from services.common.auth.tokens import ROLES, Principal
 from services.common.changes import record_change
-from services.common.errors import FieldError, conflict, invalid, not_found
+from services.common.errors import conflict, invalid, invalid_field, not_found
 from services.common.ids import PathId
 from services.common.models import StaffingRuleSet
 from services.common.months import business_today, format_month, parse_month
-from services.common.pagination import PageParams, decode_cursor, encode_cursor, page_params
+from services.common.pagination import Paging, decode_cursor, encode_cursor
 from services.common.regions import level_of, parse_code
-from services.common.transaction import session_of
+from services.common.transaction import Session
 from services.staffing_api.quotas import rules, store
 from services.staffing_api.quotas.schemas import (
     Coverage,
@@ -37,7 +37,6 @@ from services.staffing_api.quotas.schemas import (
 from services.staffing_api.regions import store as regions_store
 
 router = make_router(prefix="/api/v1", tags=["quotas"])
-Session = Annotated[AsyncSession, Depends(session_of)]
 Anyone = Annotated[Principal, Depends(require(*ROLES))]
 Reader = Annotated[Principal, Depends(require(*READ_ROLES, scope="staffing:read"))]
 ProvinceAdmin = Annotated[Principal, Depends(require("province_admin"))]
@@ -52,9 +51,7 @@ async def applicable_rule_set(session: AsyncSession, rule_set_id: int | None, on
         found = await store.rule_set(session, rule_set_id)
         if found is None:
             zh, en = "规则集不存在", "No such rule set"
-            raise invalid(
-                "RULE_SET_NOT_FOUND", zh, en, [FieldError("rule_set_id", "RULE_SET_NOT_FOUND", zh, en)]
-            )
+            raise invalid_field("rule_set_id", "RULE_SET_NOT_FOUND", zh, en)
         return found
     in_effect = await store.rule_set_in_effect(session, on)
     if in_effect is None:
@@ -117,7 +114,7 @@ async def compute_quota(body: QuotaCompute, _principal: Anyone, session: Session
     figure = body.population if body.level == "village" else body.dibao_recipients
     if figure is None:
         zh, en = f"{body.level} 层级须提供 {field}", f"{field} is required at level {body.level}"
-        raise invalid("FIGURE_REQUIRED", zh, en, [FieldError(field, "FIGURE_REQUIRED", zh, en)])
+        raise invalid_field(field, "FIGURE_REQUIRED", zh, en)
     rule_set = await applicable_rule_set(session, body.rule_set_id, business_today(datetime.now(UTC)))
     q = rules.quota(body.level, figure, rules.RuleParameters.model_validate(rule_set.parameters))
     return QuotaComputed(required_min=q.required_min, allowed_max=q.allowed_max, rule_set_id=rule_set.id)
@@ -179,7 +176,7 @@ async def unit_quota(region_code: str, principal: Reader, session: Session, as_o
 async def list_quotas(
     principal: Reader,
     session: Session,
-    paging: Annotated[PageParams, Depends(page_params)],
+    paging: Paging,
     region: Annotated[str | None, Query(description="区划前缀 (units below this region)")] = None,
     level: Annotated[QuotaLevel | None, Query(description="层级 (level)")] = None,
     status: Annotated[

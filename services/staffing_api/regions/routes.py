@@ -12,12 +12,12 @@ from services.common.auth.deps import READ_ROLES, ensure_in_scope, require
 from services.common.auth.tokens import Principal
 from services.common.changes import record_change
 from services.common.concurrency import check_if_match, etag
-from services.common.errors import FieldError, conflict, forbidden, invalid, not_found
+from services.common.errors import FieldError, conflict, forbidden, invalid, invalid_field, not_found
 from services.common.models import Establishment, Region, RegionStats
 from services.common.months import format_month, parse_month
-from services.common.pagination import Page, PageParams, page_params
+from services.common.pagination import Page, Paging
 from services.common.regions import DIRECTLY_ADMINISTERED, Level, level_of, parent_of, parse_code
-from services.common.transaction import session_of
+from services.common.transaction import Session
 from services.staffing_api.regions import importing, rules, store
 from services.staffing_api.regions.schemas import (
     EstablishmentRead,
@@ -32,12 +32,10 @@ from services.staffing_api.regions.schemas import (
 
 router = make_router(prefix="/api/v1", tags=["regions"])
 
-Session = Annotated[AsyncSession, Depends(session_of)]
 Reader = Annotated[Principal, Depends(require(*READ_ROLES, "contractor", "worker", scope="staffing:read"))]
 RegionWriter = Annotated[Principal, Depends(require("province_admin", "county_official"))]
 StatsWriter = Annotated[Principal, Depends(require("province_admin", "county_official", "township_official"))]
 EstablishmentWriter = Annotated[Principal, Depends(require("province_admin", "county_official"))]
-Paging = Annotated[PageParams, Depends(page_params)]
 
 PROBLEMS: dict[int | str, dict[str, str]] = {
     401: {"description": "缺少或无效的令牌 (no or invalid token)"},
@@ -94,7 +92,7 @@ async def create_region(
     parent = parent_of(code)
     if parent is not None and not await store.exists(session, parent):
         zh, en = "上级区划不存在", "The parent region does not exist"
-        raise invalid("PARENT_NOT_FOUND", zh, en, [FieldError("code", "PARENT_NOT_FOUND", zh, en)])
+        raise invalid_field("code", "PARENT_NOT_FOUND", zh, en)
     region = Region(
         code=code,
         name=body.name.strip(),

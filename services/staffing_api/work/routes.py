@@ -20,9 +20,9 @@ from services.common.errors import DomainError, invalid, not_found
 from services.common.ids import MAX_ID, PathId
 from services.common.models import Dispatch, Task
 from services.common.months import business_today
-from services.common.pagination import Page, PageParams, page_params
+from services.common.pagination import Page, Paging
 from services.common.regions import parse_code
-from services.common.transaction import session_of
+from services.common.transaction import Session
 from services.staffing_api.work import rules, store
 from services.staffing_api.work.schemas import (
     BatchResult,
@@ -39,7 +39,6 @@ from services.staffing_api.work.schemas import (
 )
 
 router = make_router(prefix="/api/v1", tags=["work"])
-Session = Annotated[AsyncSession, Depends(session_of)]
 Anyone = Annotated[Principal, Depends(require(*ROLES))]
 TaskGiver = Annotated[Principal, Depends(require("province_admin", "county_official", "township_official"))]
 TaskReader = Annotated[Principal, Depends(require(*READ_ROLES, "worker"))]
@@ -271,7 +270,6 @@ async def workload(
     return Workload(items=[WorkloadItem(key=r.key, logs=r.logs, quantity=r.quantity) for r in rows])
 
 
-Paging = Annotated[PageParams, Depends(page_params)]
 RegionFilter = Annotated[str | None, Query(description="区划前缀 (region and below)")]
 DispatchFilter = Annotated[int | None, Query(ge=1, le=MAX_ID, description="派遣编号 (dispatch id)")]
 LogReader = Annotated[Principal, Depends(require(*READ_ROLES, "worker", scope="staffing:read"))]
