@@ -235,3 +235,59 @@ def target(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def api(stack: Stack, target: str) -> httpx.AsyncClient:
     return stack.client(target)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+async def live_staffing(db_url: str, data_dir: Path) -> AsyncIterator[httpx.AsyncClient]:
+    """staffing_api as `jiuzhu up` runs it: a real uvicorn with two worker processes on this test's
+    database, so concurrent requests really run in parallel (processes, connections, commits)."""
+    import subprocess
+    import sys
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JIUZHU_") and k != "DATABASE_URL"}
+    env.update(
+        {"DATABASE_URL": db_url, "JIUZHU_DATA_DIR": str(data_dir), "JIUZHU_REVOCATION_CACHE_SECONDS": "0"}
+    )
+    proc = subprocess.Popen(  # noqa: S603, ASYNC220 - our own interpreter and module; returns at once
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "services.staffing_api.app:create_app",
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    limits = httpx.Limits(max_connections=128, max_keepalive_connections=128)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                assert proc.poll() is None, "staffing_api exited"
+                try:
+                    if (await client.get("/readyz")).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                assert time.monotonic() < deadline, "staffing_api not ready"
+                await asyncio.sleep(0.2)
+            yield client
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)

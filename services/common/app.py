@@ -44,7 +44,11 @@ def create_service_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(name)
-        db = Database(database_url or resolve_url(settings), pool_size=settings.db_pool_size)
+        db = Database(
+            database_url or resolve_url(settings),
+            pool_size=settings.db_pool_size,
+            idle_in_transaction_timeout=settings.db_idle_in_transaction_timeout,
+        )
         keys = CachedPublicKeys(KeyStore(settings.keys_dir), settings.key_reload_interval)
         revoked = RevocationList(db.engine, settings.revocation_cache_seconds)
         app.state.db = db

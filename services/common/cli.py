@@ -247,7 +247,12 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
             **{f"JIUZHU_UPSTREAM_{name.upper()}": f"http://127.0.0.1:{port}" for name, port in ports.items()},
         }
         apps = [*((n, f, ports[n]) for n, f in SERVICES), ("gateway", "gateway.app:create_app", args.port)]
-        for _name, factory, port in apps:
+        workers = args.workers or settings.workers
+        for name, factory, port in apps:
+            # Each service runs several worker processes on one socket, so a deployment uses its
+            # cores. The gateway stays one process: its rate limits, sign-in limits and metrics
+            # live in its memory and must see every request (it costs ~1 ms of CPU a request).
+            scale = ["--workers", str(workers)] if name != "gateway" and workers > 1 else []
             cmd = [
                 sys.executable,
                 "-m",
@@ -261,6 +266,7 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
                 "--no-server-header",
                 "--log-level",
                 "warning",
+                *scale,
             ]
             procs.append(subprocess.Popen(cmd, env=env))  # noqa: S603 - our own interpreter and modules
         base = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}"  # noqa: S104
@@ -269,6 +275,7 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
             return 1
         out("\n".join(seeded))
         out(f"\nJiuzhu gateway  {base}    (ready: {base}/readyz, API document: {base}/docs)")
+        out(f"  services run {workers} worker process(es) each (--workers, JIUZHU_WORKERS)")
         for name, port in ports.items():
             out(f"  {name:<9} API document http://127.0.0.1:{port}/docs")
         out("\nDemo tokens (Authorization: Bearer ...):")
@@ -307,6 +314,9 @@ def build_parser() -> argparse.ArgumentParser:
     up = sub.add_parser("up", help="start PostgreSQL, migrate, seed, the three services and the gateway")
     up.add_argument("--port", type=int, default=8000, help="gateway port; services take the next three")
     up.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0 in containers)")
+    up.add_argument(
+        "--workers", type=int, help="processes per service (default JIUZHU_WORKERS, else one per CPU core)"
+    )
     up.set_defaults(func=cmd_up)
     sub.add_parser("migrate", help="apply database migrations up to head").set_defaults(func=cmd_migrate)
     sub.add_parser("seed", help="load regions and demo statistics (idempotent)").set_defaults(func=cmd_seed)

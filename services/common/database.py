@@ -54,13 +54,18 @@ def resolve_url(settings: Settings) -> str:
 
 
 class Database:
-    def __init__(self, url: str, pool_size: int = 10) -> None:
+    def __init__(self, url: str, pool_size: int = 10, idle_in_transaction_timeout: int = 60) -> None:
         self.engine: AsyncEngine = create_async_engine(
             # Error messages never carry bound parameters: they may hold ID numbers or phone numbers.
             url,
             pool_size=pool_size,
             max_overflow=pool_size,
             hide_parameters=True,
+            connect_args={
+                "server_settings": {
+                    "idle_in_transaction_session_timeout": str(idle_in_transaction_timeout * 1000),
+                }
+            },
         )
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, class_=AsyncSession)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -14,6 +15,14 @@ class ExternalIssuer(BaseModel):
 
     jwks: str = Field(description="https URL (http only on loopback) or a file path")
     audience: str
+
+
+def default_workers() -> int:
+    """One worker process per core the machine lets this process use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
 
 
 class Settings(BaseSettings):
@@ -61,10 +70,19 @@ class Settings(BaseSettings):
 
     pii_key: str | None = Field(None, description="base64 of 64 bytes; unset: data_dir/secrets/pii.key")
 
-    idempotency_stale_after: int = Field(
-        300, description="seconds after which an in-progress idempotency key is presumed crashed"
+    db_pool_size: int = Field(
+        10, description="connections per service process (and as many again in overflow)"
     )
-    db_pool_size: int = 10
+    db_idle_in_transaction_timeout: int = Field(
+        60,
+        description="seconds a service connection may sit idle inside a transaction before PostgreSQL "
+        "ends it (an abandoned transaction would otherwise hold locks and the change feed's horizon)",
+    )
+    workers: int = Field(
+        default_factory=lambda: default_workers(),
+        ge=1,
+        description="processes per service under `jiuzhu up` (default: the CPU cores this process may use)",
+    )
 
     @property
     def keys_dir(self) -> Path:

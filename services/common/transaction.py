@@ -1,39 +1,55 @@
 """One transaction per request, committed before the response is sent, and ``Idempotency-Key``.
 
 ``TransactionalRoute`` wraps every endpoint: it opens the request's session, runs the endpoint,
-numbers the change-feed events and commits *before* returning the response, so a client never gets
-a 2xx for a change that did not commit. With an ``Idempotency-Key`` on a POST it first claims the
-key in its own committed transaction (so a racing twin sees it in progress), stores the answer in
-the same transaction as the work, and replays it afterwards.
+writes the queued audit rows and change-feed events and commits *before* returning the response,
+so a client never gets a 2xx for a change that did not commit.
+
+With an ``Idempotency-Key`` on a POST, everything happens in that one transaction too. The key is
+claimed with a transaction-level advisory lock on the key's scope (service, caller, method, route,
+key), taken without waiting: a twin arriving while the first request runs fails to take it and
+gets 409 ``REQUEST_IN_PROGRESS`` at once. The answer is stored in the same transaction as the work,
+so the key is released only by the commit that makes the answer visible, or by a rollback (a 5xx,
+a crash, a dropped connection: PostgreSQL frees the lock itself, and the retry runs again at once).
+The spec's hint — a claim row committed in its own transaction before the work — gives the same
+answers, but cost every keyed write a second commit (a WAL flush) and left a crashed request's key
+"in progress" until it was presumed stale. A 4xx answer is stored too: the work runs inside a
+savepoint that is rolled back before the answer is written.
+
+The rule for locks (read this before adding one): PostgreSQL keeps a row or advisory lock until
+``COMMIT``, and every statement after the lock is a round trip to this process, whose event loop
+is serving other requests meanwhile. So a lock on a row that many requests share (a ledger head, an
+allocation line's balance) is taken as late as possible, as the last statements before ``COMMIT``,
+with everything that can be computed beforehand computed beforehand. Never take a shared lock and
+then await anything but the database.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Awaitable, Callable, Coroutine
-from datetime import timedelta
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
 from fastapi.routing import APIRoute
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common import problems
 from services.common.auth.deps import authenticate
-from services.common.changes import flush_events
+from services.common.changes import discard_pending, flush_events
 from services.common.database import Database
-from services.common.errors import conflict, invalid
+from services.common.errors import DomainError, conflict, invalid
 from services.common.models import IdempotencyKey
 
 KEY_MAX = 200
 REPLAYED_HEADERS = ("content-type", "location", "etag")
 
 
-def session_of(request: Request) -> AsyncSession:
-    """The request's session (dependency); opened and committed by ``TransactionalRoute``."""
+async def session_of(request: Request) -> AsyncSession:
+    """The request's session (dependency); opened and committed by ``TransactionalRoute``.
+    (``async``: FastAPI runs a plain ``def`` dependency in a worker thread, a hop per request.)"""
     session: AsyncSession = request.state.session
     return session
 
@@ -51,6 +67,13 @@ def body_hash(content_type: str, body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
+def lock_key(scope: dict[str, str]) -> int:
+    """The advisory lock of one idempotency scope: 64 bits of its SHA-256 (a collision would only
+    make two unrelated requests take turns)."""
+    raw = "\x1f".join(scope[k] for k in ("service", "sub", "method", "route", "key"))
+    return int.from_bytes(hashlib.sha256(raw.encode()).digest()[:8], "big", signed=True)
+
+
 def _valid_key(key: str) -> bool:
     return 1 <= len(key) <= KEY_MAX and all(33 <= ord(c) <= 126 for c in key)
 
@@ -59,7 +82,6 @@ def _valid_key(key: str) -> bool:
 Session = Annotated[AsyncSession, Depends(session_of)]
 
 Endpoint = Callable[[Request], Coroutine[Any, Any, Response]]
-BeforeCommit = Callable[[AsyncSession, Response], Awaitable[None]]
 
 
 class TransactionalRoute(APIRoute):
@@ -76,20 +98,21 @@ class TransactionalRoute(APIRoute):
         return handler
 
 
-async def _in_transaction(
-    request: Request, inner: Endpoint, before_commit: BeforeCommit | None = None
-) -> Response:
+def _open(request: Request) -> AsyncSession:
     db: Database = request.app.state.db
-    async with db.sessionmaker() as session:
-        session.info["service"] = request.app.state.service_name
-        session.info["request_id"] = getattr(request.state, "request_id", "-")
-        request.state.session = session
+    session = db.sessionmaker()
+    session.info["service"] = request.app.state.service_name
+    session.info["request_id"] = getattr(request.state, "request_id", "-")
+    request.state.session = session
+    return session
+
+
+async def _in_transaction(request: Request, inner: Endpoint) -> Response:
+    async with _open(request) as session:
         response = await inner(request)  # exceptions propagate; the context manager rolls back
         if response.status_code >= 400:
             await session.rollback()
             return response
-        if before_commit is not None:
-            await before_commit(session, response)
         await flush_events(session)
         await session.commit()
         return response
@@ -104,7 +127,6 @@ async def _idempotent(request: Request, route: str, key: str, inner: Endpoint) -
         )
     principal = await authenticate(request)
     digest = body_hash(request.headers.get("content-type", ""), await request.body())
-    db: Database = request.app.state.db
     scope = {
         "service": request.app.state.service_name,
         "sub": principal.sub,
@@ -112,67 +134,65 @@ async def _idempotent(request: Request, route: str, key: str, inner: Endpoint) -
         "route": route,
         "key": key,
     }
-    stale_after = timedelta(seconds=request.app.state.settings.idempotency_stale_after)
-    async with db.engine.begin() as conn:
-        row_id = (
-            await conn.execute(
-                insert(IdempotencyKey)
-                .values(**scope, request_hash=digest, state="in_progress")
-                .on_conflict_do_nothing(constraint="uq_idempotency_scope")
-                .returning(IdempotencyKey.id)
+    async with _open(request) as session:
+        conn = await session.connection()
+        locked = (await conn.execute(select(func.pg_try_advisory_xact_lock(lock_key(scope))))).scalar_one()
+        # A statement of its own, after the lock: its snapshot sees an answer committed by a twin
+        # that held the lock until just now.
+        stored = (await conn.execute(select(IdempotencyKey).filter_by(**scope))).one_or_none()
+        if stored is not None and stored.state == "completed":
+            if stored.request_hash != digest:
+                raise _reused()
+            return _replay(stored)
+        if not locked:
+            raise conflict(
+                "REQUEST_IN_PROGRESS",
+                "相同 Idempotency-Key 的请求正在处理，请稍后重试",
+                "A request with this Idempotency-Key is still in progress; retry later",
+                headers={"Retry-After": "1"},
             )
-        ).scalar_one_or_none()
-        if row_id is None:
-            existing = (await conn.execute(select(IdempotencyKey).filter_by(**scope).with_for_update())).one()
-            if existing.request_hash != digest:
-                raise invalid(
-                    "IDEMPOTENCY_KEY_REUSED",
-                    "该 Idempotency-Key 已用于另一请求体",
-                    "This Idempotency-Key was used with a different body",
-                )
-            if existing.state == "completed":
-                return _replay(existing)
-            # In progress: a twin is running, unless it crashed long ago (then take the key over).
-            taken = (
-                await conn.execute(
-                    update(IdempotencyKey)
-                    .where(
-                        IdempotencyKey.id == existing.id, IdempotencyKey.created_at < func.now() - stale_after
-                    )
-                    .values(created_at=func.now())
-                    .returning(IdempotencyKey.id)
-                )
-            ).scalar_one_or_none()
-            if taken is None:
-                raise conflict(
-                    "REQUEST_IN_PROGRESS",
-                    "相同 Idempotency-Key 的请求正在处理，请稍后重试",
-                    "A request with this Idempotency-Key is still in progress; retry later",
-                    headers={"Retry-After": "1"},
-                )
-            row_id = taken
-
-    async def store(session: AsyncSession, response: Response) -> None:
-        await session.execute(
-            update(IdempotencyKey).where(IdempotencyKey.id == row_id).values(**_stored(response))
+        # (A row still "in_progress" is a claim left by the earlier design; this answer replaces it.)
+        response = await _work_in_savepoint(request, session, inner)
+        if response.status_code >= 500:
+            return response  # not an answer: the rollback frees the key
+        if response.status_code < 400:
+            await flush_events(session)
+        answer = {**scope, "request_hash": digest, **_stored(response)}
+        await conn.execute(
+            insert(IdempotencyKey)
+            .values(**answer)
+            .on_conflict_do_update(constraint="uq_idempotency_scope", set_=answer)
         )
+        await session.commit()
+        return response
 
+
+async def _work_in_savepoint(request: Request, session: AsyncSession, inner: Endpoint) -> Response:
+    """Run the endpoint; on a 4xx undo its work (and its queued audit rows and events) but keep the
+    transaction, so its lock and the answer stored next stay one atomic step."""
+    savepoint = await session.begin_nested()
     try:
-        response = await _in_transaction(request, inner, before_commit=store)
+        response = await inner(request)
     except Exception as exc:
-        if problems.to_domain_error(exc) is None or problems.render(request, exc).status_code >= 500:
-            await _release(db, row_id)
+        if problems.to_domain_error(exc) is None:
             raise
         response = problems.render(request, exc)
-    if response.status_code >= 500:
-        await _release(db, row_id)
-    elif response.status_code >= 400:
-        # The work rolled back; the 4xx answer is still the answer to this key.
-        async with db.engine.begin() as conn:
-            await conn.execute(
-                update(IdempotencyKey).where(IdempotencyKey.id == row_id).values(**_stored(response))
-            )
+        if response.status_code >= 500:
+            raise
+    if response.status_code >= 400:
+        await savepoint.rollback()
+        discard_pending(session)
+    else:
+        await savepoint.commit()
     return response
+
+
+def _reused() -> DomainError:
+    return invalid(
+        "IDEMPOTENCY_KEY_REUSED",
+        "该 Idempotency-Key 已用于另一请求体",
+        "This Idempotency-Key was used with a different body",
+    )
 
 
 def _stored(response: Response) -> dict[str, Any]:
@@ -193,9 +213,3 @@ def _replay(row: Any) -> Response:
     return Response(
         row.response_body or b"", status_code=row.response_status, headers=headers, media_type=media_type
     )
-
-
-async def _release(db: Database, row_id: int) -> None:
-    """A 5xx is not an answer: free the key so a retry runs again."""
-    async with db.engine.begin() as conn:
-        await conn.execute(delete(IdempotencyKey).where(IdempotencyKey.id == row_id))

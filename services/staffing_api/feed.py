@@ -12,6 +12,7 @@ from sqlalchemy import select
 from services.common.app import router as make_router
 from services.common.auth.deps import ensure_in_scope, require, scope_filter
 from services.common.auth.tokens import Principal
+from services.common.changes import feed_horizon
 from services.common.models import AuditEvent, Event
 from services.common.pagination import Page, Paging, paginate
 from services.common.regions import parse_code
@@ -37,7 +38,9 @@ AuditReader = Annotated[Principal, Depends(require("auditor", "province_admin"))
 
 
 class EventRead(BaseModel):
-    id: int = Field(description="事件序号 (strictly increasing in commit order)")
+    id: int = Field(
+        description="事件序号 (strictly increasing in the order readers see them; not consecutive)"
+    )
     type: str = Field(description="事件类型 (e.g. region.created)")
     resource: str = Field(description="资源类型 (resource type)")
     resource_id: str = Field(description="资源标识 (resource id)")
@@ -72,10 +75,11 @@ async def list_events(
     limit: Annotated[int, Query(ge=1, le=500, description="条数上限 (max events)")] = 50,
 ) -> EventPage:
     """变更事件流 (change feed for inter-agency exchange, in commit order, scoped by region).
-    Poll with `after` = the last id seen; ids never appear behind a reader."""
+    Poll with `after` = the last id seen; ids never appear behind a reader. An event is served once
+    every transaction that started writing before it has ended (usually milliseconds)."""
     stmt = (
         select(Event)
-        .where(Event.id > after, scope_filter(Event.region, principal))
+        .where(Event.id > after, Event.id < feed_horizon(), scope_filter(Event.region, principal))
         .order_by(Event.id)
         .limit(limit)
     )

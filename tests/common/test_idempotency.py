@@ -8,7 +8,8 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.common.models import AuditEvent, IdempotencyKey, Region
+from services.common.models import AuditEvent, Event, IdempotencyKey, Region
+from services.common.transaction import lock_key
 from tests.conftest import Tokens
 
 BODY = {"code": "530102980", "name": "幂等街道"}
@@ -93,27 +94,70 @@ async def test_concurrent_twins_write_once(
     assert await _count_regions(engine, BODY["code"]) == 1
 
 
-async def test_in_progress_key_answers_409(
+async def test_in_progress_key_answers_409_and_a_dead_twin_frees_it(
     api: httpx.AsyncClient, tokens: Tokens, engine: AsyncEngine, target: str
 ) -> None:
-    # A twin that claimed the key and has not finished: its row is in progress.
-    service = "staffing"
+    # A twin that took the key and has not finished holds the scope's advisory lock in its open
+    # transaction; here that twin is this connection.
+    scope = {
+        "service": "staffing",
+        "sub": "slow",
+        "method": "POST",
+        "route": "/api/v1/regions",
+        "key": "busy",
+    }
+    h = {**tokens.headers("county_official", "530102", sub="slow"), "Idempotency-Key": "busy"}
+    async with engine.connect() as twin:
+        await twin.execute(select(func.pg_advisory_xact_lock(lock_key(scope))))
+        r = await api.post("/api/v1/regions", json=BODY, headers=h)
+        assert r.status_code == 409 and r.json()["code"] == "REQUEST_IN_PROGRESS"
+        assert r.headers["retry-after"] == "1"
+        # Another caller's same key is another scope: not blocked.
+        other = {**tokens.headers("county_official", "530102", sub="quick"), "Idempotency-Key": "busy"}
+        assert (await api.post("/api/v1/regions", json=BODY, headers=other)).status_code == 201
+        await twin.rollback()  # the twin dies: its lock goes with its transaction, nothing stored
+    retry = await api.post("/api/v1/regions", json={**BODY, "code": "530102982"}, headers=h)
+    assert retry.status_code == 201 and "idempotent-replayed" not in retry.headers
+
+
+async def test_claim_left_by_the_earlier_design_is_taken_over(
+    api: httpx.AsyncClient, tokens: Tokens, engine: AsyncEngine
+) -> None:
     async with engine.begin() as conn:
         await conn.execute(
             IdempotencyKey.__table__.insert().values(
-                service=service,
-                sub="slow",
+                service="staffing",
+                sub="old",
                 method="POST",
                 route="/api/v1/regions",
-                key="busy",
+                key="left-over",
                 request_hash=_hash(BODY),
                 state="in_progress",
             )
         )
-    h = {**tokens.headers("county_official", "530102", sub="slow"), "Idempotency-Key": "busy"}
-    r = await api.post("/api/v1/regions", json=BODY, headers=h)
-    assert r.status_code == 409 and r.json()["code"] == "REQUEST_IN_PROGRESS"
-    assert r.headers["retry-after"] == "1"
+    h = {**tokens.headers("county_official", "530102", sub="old"), "Idempotency-Key": "left-over"}
+    first = await api.post("/api/v1/regions", json=BODY, headers=h)
+    again = await api.post("/api/v1/regions", json=BODY, headers=h)
+    assert first.status_code == again.status_code == 201
+    assert again.headers["idempotent-replayed"] == "true"
+    async with engine.connect() as conn:
+        row = (await conn.execute(select(IdempotencyKey).filter_by(sub="old", key="left-over"))).one()
+    assert (row.state, row.response_status) == ("completed", 201)
+
+
+async def test_4xx_under_a_key_leaves_no_audit_row_or_event(
+    api: httpx.AsyncClient, tokens: Tokens, engine: AsyncEngine
+) -> None:
+    h = {**tokens.headers("county_official", "530102", sub="u9"), "Idempotency-Key": "k-no-trace"}
+    body = {"code": "530102983001", "name": "无上级"}
+    assert (await api.post("/api/v1/regions", json=body, headers=h)).status_code == 422
+    async with engine.connect() as conn:
+        assert (await conn.execute(select(func.count()).select_from(AuditEvent))).scalar_one() == 0
+        assert (await conn.execute(select(func.count()).select_from(Event))).scalar_one() == 0
+        stored = (
+            await conn.execute(select(IdempotencyKey.response_status).filter_by(key="k-no-trace"))
+        ).one()
+    assert stored.response_status == 422
 
 
 def _hash(body: dict[str, str]) -> str:

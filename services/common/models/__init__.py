@@ -3,7 +3,7 @@
 from services.common.models.base import Base
 from services.common.models.contracts import Contract, Dispatch
 from services.common.models.gateway import LoginAttempt, ServiceClient, User
-from services.common.models.infra import AuditEvent, Event, EventCounter, IdempotencyKey, RevokedToken
+from services.common.models.infra import AuditEvent, Event, IdempotencyKey, RevokedToken
 from services.common.models.regions import Establishment, Region, RegionStats
 from services.common.models.staffing import (
     Duty,
@@ -23,7 +23,6 @@ __all__ = [
     "Establishment",
     "EstablishmentPost",
     "Event",
-    "EventCounter",
     "IdempotencyKey",
     "LoginAttempt",
     "Person",

@@ -42,8 +42,9 @@ class AuditEvent(Base):
 
 
 class Event(Base):
-    """Change feed for inter-agency exchange. Ids come from ``event_counter`` at commit time,
-    so they follow commit order (a reader that saw id N never later sees an id below N)."""
+    """Change feed for inter-agency exchange. An id is its transaction's id and its position in it
+    (``changes.py``): readers are served only ids below every transaction still in flight, so a
+    reader that saw id N never later sees an id below N."""
 
     __tablename__ = "events"
     __table_args__ = (Index("ix_events_region_id", "region", "id"),)
@@ -55,16 +56,6 @@ class Event(Base):
     region: Mapped[str] = mapped_column(RegionCode())
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     data: Mapped[dict[str, Any]] = mapped_column(JSONB)
-
-
-class EventCounter(Base):
-    """A single row; updating it as a transaction's last statement orders event ids by commit."""
-
-    __tablename__ = "event_counter"
-    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    last_id: Mapped[int] = mapped_column(BigInteger)
 
 
 class IdempotencyKey(Base):

@@ -87,22 +87,19 @@ async def create_region(
     ensure_in_scope(principal, code, "区划", "region")
     kind = body.kind or rules.default_kind(code, level)
     rules.check_kind(level, kind)
-    if await store.exists(session, code):
-        raise conflict("REGION_EXISTS", "该区划代码已存在", "A region with this code already exists")
-    parent = parent_of(code)
-    if parent is not None and not await store.exists(session, parent):
-        zh, en = "上级区划不存在", "The parent region does not exist"
-        raise invalid_field("code", "PARENT_NOT_FOUND", zh, en)
-    region = Region(
+    out = RegionRead(
         code=code,
         name=body.name.strip(),
         level=level,
         kind=kind,
-        parent_code=parent,
+        parent_code=parent_of(code),
         directly_administered=code in DIRECTLY_ADMINISTERED,
     )
-    await store.add(session, region)
-    out = RegionRead.model_validate(region)
+    if not await store.create(session, out.model_dump()):
+        if await store.exists(session, code):
+            raise conflict("REGION_EXISTS", "该区划代码已存在", "A region with this code already exists")
+        zh, en = "上级区划不存在", "The parent region does not exist"
+        raise invalid_field("code", "PARENT_NOT_FOUND", zh, en)
     record_change(
         session,
         principal,

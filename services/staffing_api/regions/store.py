@@ -6,7 +6,8 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import exists as sql_exists
+from sqlalchemy import func, literal, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,9 +25,20 @@ async def exists(session: AsyncSession, code: str) -> bool:
     return (await session.execute(select(Region.code).where(Region.code == code))).first() is not None
 
 
-async def add(session: AsyncSession, region: Region) -> None:
-    session.add(region)
-    await session.flush()
+async def create(session: AsyncSession, region: dict[str, Any]) -> bool:
+    """Insert the region when its code is free and its parent exists, in one statement (a write's
+    round trips are what it costs); False when it did not, and the caller asks which."""
+    columns = Region.__table__.c
+    source = select(*(literal(value, columns[name].type).label(name) for name, value in region.items()))
+    if region["parent_code"] is not None:
+        source = source.where(sql_exists().where(Region.code == region["parent_code"]))
+    stmt = (
+        insert(Region)
+        .from_select(list(region), source)
+        .on_conflict_do_nothing(index_elements=[Region.code])
+        .returning(Region.code)
+    )
+    return (await session.execute(stmt)).first() is not None
 
 
 async def levels(session: AsyncSession, codes: Iterable[str], principal: Principal) -> dict[str, str]:

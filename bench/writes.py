@@ -1,0 +1,280 @@
+"""Writes that scale: `POST /api/v1/regions` at 1 and 64 connections beside raw PostgreSQL.
+
+    .venv/bin/python bench/writes.py [--seconds 8]      (also in `make bench`)
+
+Starts `jiuzhu up` in a temporary data directory (embedded PostgreSQL), then measures in one run:
+
+1. the ceiling: raw asyncpg single-row commits/s on the same database (1 and 64 clients), and the
+   change-feed designs at the SQL level (what each costs PostgreSQL alone, 64 clients);
+2. `POST /api/v1/regions` (a new village each time) direct to staffing_api and through the
+   gateway, at 1 and 64 connections, with and without `Idempotency-Key`: writes/s, p50, p99;
+3. staffing_api's CPU per write and what PostgreSQL's backends waited on during the
+   64-connection direct run (`pg_stat_activity` sampled every 50 ms).
+
+The two ratios the issue sets: 64-connection writes/s ÷ 1-connection writes/s (goal ≥ 2×) and
+best writes/s ÷ raw single-row commits/s (goal ≥ 6 %).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import sys
+import threading
+import time
+from pathlib import Path
+
+import asyncpg
+import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._stack import RunningStack, running_stack
+from bench.gateway import townships
+from bench.load import Result, generator, run_post
+
+# --- PostgreSQL alone ---------------------------------------------------------------------------
+
+SCRATCH = """
+DROP SCHEMA IF EXISTS bench CASCADE;
+CREATE SCHEMA bench;
+CREATE TABLE bench.rows (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, v text);
+CREATE TABLE bench.counter (id int PRIMARY KEY, last_id bigint NOT NULL);
+INSERT INTO bench.counter VALUES (1, 0);
+CREATE TABLE bench.events (id bigint PRIMARY KEY, data jsonb);
+CREATE TABLE bench.xid_events (xid xid8 NOT NULL DEFAULT pg_current_xact_id(), pos int NOT NULL,
+                               data jsonb, PRIMARY KEY (xid, pos));
+CREATE TABLE bench.audit (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, v text);
+CREATE TABLE bench.audit2 (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, v text);
+CREATE FUNCTION bench.publish() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE pending jsonb := nullif(current_setting('bench.pending', true), '')::jsonb; last bigint;
+BEGIN
+  IF pending IS NULL THEN RETURN NULL; END IF;
+  PERFORM set_config('bench.pending', '', true);
+  UPDATE bench.counter SET last_id = last_id + jsonb_array_length(pending) WHERE id = 1
+    RETURNING last_id INTO last;
+  INSERT INTO bench.events (id, data)
+    SELECT last - jsonb_array_length(pending) + n, e FROM jsonb_array_elements(pending) WITH ORDINALITY AS t(e, n);
+  RETURN NULL;
+END $$;
+CREATE CONSTRAINT TRIGGER publish AFTER INSERT ON bench.audit DEFERRABLE INITIALLY DEFERRED
+  FOR EACH ROW EXECUTE FUNCTION bench.publish();
+"""
+
+EVENT = '{"type": "region.created", "resource_id": "530102001999"}'
+
+
+async def _single_row(conn: asyncpg.Connection) -> None:
+    await conn.execute("INSERT INTO bench.rows (v) VALUES ($1)", "x")
+
+
+async def _counter_in_transaction(conn: asyncpg.Connection) -> None:
+    """Today's shape: the counter row is locked, then two more round trips before COMMIT."""
+    async with conn.transaction():
+        await conn.execute("INSERT INTO bench.rows (v) VALUES ($1)", "x")
+        await conn.execute("INSERT INTO bench.audit (v) VALUES ($1)", "x")
+        last = await conn.fetchval(
+            "UPDATE bench.counter SET last_id = last_id + 1 WHERE id = 1 RETURNING last_id"
+        )
+        await conn.execute("INSERT INTO bench.events (id, data) VALUES ($1, $2::jsonb)", last, EVENT)
+
+
+async def _deferred_trigger(conn: asyncpg.Connection) -> None:
+    """Ids handed out inside COMMIT by a deferred constraint trigger."""
+    async with conn.transaction():
+        await conn.execute("INSERT INTO bench.rows (v) VALUES ($1)", "x")
+        await conn.execute(
+            "WITH q AS (SELECT set_config('bench.pending', $1, true)) INSERT INTO bench.audit (v) SELECT 'x' FROM q",
+            f"[{EVENT}]",
+        )
+
+
+async def _xid_ordered(conn: asyncpg.Connection) -> None:
+    """No shared row: the event carries its transaction id."""
+    async with conn.transaction():
+        await conn.execute("INSERT INTO bench.rows (v) VALUES ($1)", "x")
+        await conn.execute("INSERT INTO bench.audit (v) VALUES ($1)", "x")
+        await conn.execute("INSERT INTO bench.xid_events (pos, data) VALUES (1, $1::jsonb)", EVENT)
+
+
+async def _commits_per_second(dsn: str, clients: int, seconds: float, work: object) -> float:
+    conns = [await asyncpg.connect(dsn) for _ in range(clients)]
+    done = 0
+    stop_at = time.perf_counter() + seconds
+
+    async def loop(conn: asyncpg.Connection) -> None:
+        nonlocal done
+        while time.perf_counter() < stop_at:
+            await work(conn)  # type: ignore[operator]
+            done += 1
+
+    start = time.perf_counter()
+    await asyncio.gather(*(loop(c) for c in conns))
+    elapsed = time.perf_counter() - start
+    for c in conns:
+        await c.close()
+    return done / elapsed
+
+
+async def postgres_alone(dsn: str, seconds: float) -> list[tuple[str, int, float]]:
+    conn = await asyncpg.connect(dsn)
+    await conn.execute(SCRATCH)
+    await conn.close()
+    rows = []
+    for label, work, clients in (
+        ("raw single-row INSERT (autocommit)", _single_row, 1),
+        ("raw single-row INSERT (autocommit)", _single_row, 64),
+        ("feed: counter locked across round trips", _counter_in_transaction, 64),
+        ("feed: ids assigned in COMMIT (deferred trigger)", _deferred_trigger, 64),
+        ("feed: transaction ids, no shared row", _xid_ordered, 64),
+    ):
+        rows.append((label, clients, await _commits_per_second(dsn, clients, seconds, work)))
+    conn = await asyncpg.connect(dsn)
+    await conn.execute("DROP SCHEMA bench CASCADE")
+    await conn.close()
+    return rows
+
+
+# --- through HTTP ------------------------------------------------------------------------------
+
+
+def service_processes(port: int) -> list[psutil.Process]:
+    """The processes listening on a port (several when a service runs several workers)."""
+    found = []
+    for proc in psutil.process_iter():
+        try:
+            if any(c.laddr.port == port and c.status == "LISTEN" for c in proc.net_connections("tcp")):
+                found.append(proc)
+                found += proc.children(recursive=True)
+        except (psutil.AccessDenied, psutil.NoSuchProcess):
+            continue
+    return list({p.pid: p for p in found}.values())
+
+
+def cpu_seconds(procs: list[psutil.Process]) -> float:
+    total = 0.0
+    for p in procs:
+        try:
+            t = p.cpu_times()
+            total += t.user + t.system
+        except psutil.NoSuchProcess:
+            continue
+    return total
+
+
+class WaitSampler:
+    """Counts what the database's client backends are doing, every 50 ms, in a thread of its own."""
+
+    def __init__(self, dsn: str) -> None:
+        self.dsn = dsn
+        self.counts: collections.Counter[str] = collections.Counter()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
+
+    async def _run(self) -> None:
+        conn = await asyncpg.connect(self.dsn)
+        while not self._stop.is_set():
+            rows = await conn.fetch(
+                "SELECT state, wait_event_type, wait_event FROM pg_stat_activity "
+                "WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+            )
+            for r in rows:
+                if r["wait_event_type"] == "Lock":
+                    self.counts[f"Lock:{r['wait_event']}"] += 1
+                elif r["state"] == "idle in transaction":
+                    self.counts["idle in transaction"] += 1
+                elif r["state"] == "active":
+                    self.counts[
+                        "active" + (f" ({r['wait_event_type']}:{r['wait_event']})" if r["wait_event"] else "")
+                    ] += 1
+            await asyncio.sleep(0.05)
+        await conn.close()
+
+    def __enter__(self) -> WaitSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seconds", type=float, default=8.0, help="duration of each run")
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--workers", help="JIUZHU_WORKERS for the stack (default: the setting's default)")
+    args = parser.parse_args()
+    env = {"JIUZHU_RATE_PER_SUB": "1000000", "JIUZHU_BURST_PER_SUB": "1000000"}
+    if args.workers:
+        env["JIUZHU_WORKERS"] = args.workers
+    towns = townships()
+    http_rows: list[tuple[str, int, str, Result, float | None]] = []
+    waits: collections.Counter[str] = collections.Counter()
+    with running_stack(env) as stack:
+        dsn = dsn_of(stack)
+        pg_rows = asyncio.run(postgres_alone(dsn, args.seconds))
+        token = stack.token("province_admin", "53", sub="bench")
+        staffing = service_processes(stack.port + 1)
+        run = 0
+        for keyed in (False, True):
+            for conns in (1, args.connections):
+                for label, base in (("direct", stack.staffing), ("gateway", stack.gateway)):
+                    suffix = 500 + run * 50  # each run writes villages of its own
+                    run += 1
+                    cpu0 = cpu_seconds(staffing)
+                    sampling = label == "direct" and conns > 1 and not keyed
+                    sampler = WaitSampler(dsn) if sampling else None
+                    if sampler:
+                        sampler.__enter__()
+                    result = run_post(
+                        base + "/api/v1/regions",
+                        token,
+                        conns,
+                        args.seconds,
+                        towns,
+                        suffix,
+                        f"{label}-{conns}" if keyed else None,
+                    )
+                    if sampler:
+                        sampler.__exit__()
+                        waits = sampler.counts
+                    cpu = (cpu_seconds(staffing) - cpu0) / max(1, result.requests) * 1000
+                    http_rows.append((label, conns, "yes" if keyed else "no", result, cpu))
+    print(
+        f"load generator: {generator()}; {args.seconds:g} s per run; staffing_api processes: {len(staffing)}\n"
+    )
+    print(f"{'PostgreSQL alone (asyncpg)':<50} {'clients':>7} {'commits/s':>10}")
+    for label, clients, rate in pg_rows:
+        print(f"{label:<50} {clients:>7} {rate:>10.0f}")
+    raw = max(rate for label, clients, rate in pg_rows if label.startswith("raw"))
+    print(
+        f"\n{'POST /api/v1/regions':<10} {'conns':>5} {'Idem-Key':>8} {'writes/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'errors':>6} {'non-2xx':>7} {'svc CPU ms/write':>16} {'vs 1 conn':>9} {'vs raw PG':>9}"
+    )
+    one: dict[tuple[str, str], float] = {}
+    for label, conns, keyed, r, cpu in http_rows:
+        if conns == 1:
+            one[label, keyed] = r.rps
+        scale = f"{r.rps / one[label, keyed]:.2f}x" if conns > 1 else ""
+        print(
+            f"{label:<10} {conns:>5} {keyed:>8} {r.rps:>9.0f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} {r.errors:>6} "
+            f"{r.non_2xx:>7} {cpu or 0:>16.2f} {scale:>9} {r.rps / raw:>9.1%}"
+        )
+    print(f"\npg_stat_activity during the {args.connections}-connection direct run without a key (samples):")
+    for what, n in waits.most_common(8):
+        print(f"  {n:>6}  {what}")
+
+
+def dsn_of(stack: RunningStack) -> str:
+    from services.common.database import embedded_url, start_embedded
+
+    url = embedded_url(start_embedded(stack.data_dir / "pg", stop_on_exit=False))
+    return url.replace("postgresql+asyncpg://", "postgresql://")
+
+
+if __name__ == "__main__":
+    main()
