@@ -54,15 +54,36 @@ def free_port_block(size: int = 4) -> int:
 
 
 @contextmanager
-def running_stack(extra_env: dict[str, str] | None = None) -> Iterator[RunningStack]:
+def checkout(revision: str) -> Iterator[Path]:
+    """A throw-away worktree of ``revision``, to run the baseline beside this checkout in one run."""
+    path = Path(tempfile.mkdtemp(prefix="jzb-base-", dir="/tmp"))
+    subprocess.run(
+        ["git", "worktree", "add", "--detach", "--force", str(path), revision],
+        check=True,
+        capture_output=True,
+    )
+    try:
+        yield path
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", str(path)], check=False, capture_output=True)
+
+
+@contextmanager
+def running_stack(
+    extra_env: dict[str, str] | None = None, source: Path | None = None
+) -> Iterator[RunningStack]:
+    """`jiuzhu up` from this checkout, or from ``source`` (another checkout, e.g. a baseline)."""
     data_dir = Path(tempfile.mkdtemp(prefix="jzb-", dir="/tmp"))
     port = free_port_block()
     env = {k: v for k, v in os.environ.items() if not k.startswith("JIUZHU_") and k != "DATABASE_URL"}
     env.update({"JIUZHU_DATA_DIR": str(data_dir), **(extra_env or {})})
+    if source is not None:
+        env["PYTHONPATH"] = str(source)  # ahead of the editable install of this checkout
     log = (data_dir / "stack.log").open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "services.common.cli", "up", "--port", str(port)],
         env=env,
+        cwd=source,
         stdout=log,
         stderr=log,
     )

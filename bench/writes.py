@@ -30,7 +30,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._stack import RunningStack, running_stack
+from bench._stack import RunningStack, checkout, running_stack
 from bench.gateway import townships
 from bench.load import Result, generator, run_post
 
@@ -200,80 +200,105 @@ class WaitSampler:
         self._thread.join()
 
 
+BASELINE = "3936d16"  # main before issue 8: the counter row locked across round trips
+
+
+def measure_http(
+    stack: RunningStack,
+    args: argparse.Namespace,
+    towns: list[str],
+    pg_rows: list[tuple[str, int, float]] | None,
+) -> tuple[list[tuple[str, int, str, Result, float]], collections.Counter[str], int]:
+    """The eight HTTP runs against one stack, with CPU per write and the wait-event samples."""
+    dsn = dsn_of(stack)
+    if pg_rows is not None:
+        pg_rows += asyncio.run(postgres_alone(dsn, args.seconds))
+    token = stack.token("province_admin", "53", sub="bench")
+    staffing = service_processes(stack.port + 1)
+    rows: list[tuple[str, int, str, Result, float]] = []
+    waits: collections.Counter[str] = collections.Counter()
+    run = 0
+    for keyed in (False, True):
+        for conns in (1, args.connections):
+            for label, base in (("direct", stack.staffing), ("gateway", stack.gateway)):
+                suffix = 500 + run * 50  # each run writes villages of its own
+                run += 1
+                cpu0 = cpu_seconds(staffing)
+                sampler = WaitSampler(dsn) if label == "direct" and conns > 1 and not keyed else None
+                if sampler:
+                    sampler.__enter__()
+                result = run_post(
+                    base + "/api/v1/regions",
+                    token,
+                    conns,
+                    args.seconds,
+                    towns,
+                    suffix,
+                    f"{label}-{conns}" if keyed else None,
+                )
+                if sampler:
+                    sampler.__exit__()
+                    waits = sampler.counts
+                cpu = (cpu_seconds(staffing) - cpu0) / max(1, result.requests) * 1000
+                rows.append((label, conns, "yes" if keyed else "no", result, cpu))
+    return rows, waits, len(staffing)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--seconds", type=float, default=8.0, help="duration of each run")
     parser.add_argument("--connections", type=int, default=64)
-    parser.add_argument("--workers", help="JIUZHU_WORKERS for the stack (default: the setting's default)")
+    parser.add_argument("--workers", help="JIUZHU_WORKERS for the stack (default: one per core)")
+    parser.add_argument(
+        "--baseline",
+        default=BASELINE,
+        help=f"git revision measured first in the same run, from a temporary worktree (default {BASELINE}; '' skips)",
+    )
     args = parser.parse_args()
     env = {"JIUZHU_RATE_PER_SUB": "1000000", "JIUZHU_BURST_PER_SUB": "1000000"}
     if args.workers:
         env["JIUZHU_WORKERS"] = args.workers
     towns = townships()
-    http_rows: list[tuple[str, int, str, Result, float | None]] = []
-    waits: collections.Counter[str] = collections.Counter()
+    pg_rows: list[tuple[str, int, float]] = []
+    builds: list[tuple[str, list[tuple[str, int, str, Result, float]], collections.Counter[str], int]] = []
+    if args.baseline:
+        with checkout(args.baseline) as source, running_stack(env, source) as stack:
+            builds.append((f"before ({args.baseline})", *measure_http(stack, args, towns, None)))
     with running_stack(env) as stack:
-        dsn = dsn_of(stack)
-        pg_rows = asyncio.run(postgres_alone(dsn, args.seconds))
-        token = stack.token("province_admin", "53", sub="bench")
-        staffing = service_processes(stack.port + 1)
-        run = 0
-        for keyed in (False, True):
-            for conns in (1, args.connections):
-                for label, base in (("direct", stack.staffing), ("gateway", stack.gateway)):
-                    suffix = 500 + run * 50  # each run writes villages of its own
-                    run += 1
-                    cpu0 = cpu_seconds(staffing)
-                    sampling = label == "direct" and conns > 1 and not keyed
-                    sampler = WaitSampler(dsn) if sampling else None
-                    if sampler:
-                        sampler.__enter__()
-                    result = run_post(
-                        base + "/api/v1/regions",
-                        token,
-                        conns,
-                        args.seconds,
-                        towns,
-                        suffix,
-                        f"{label}-{conns}" if keyed else None,
-                    )
-                    if sampler:
-                        sampler.__exit__()
-                        waits = sampler.counts
-                    cpu = (cpu_seconds(staffing) - cpu0) / max(1, result.requests) * 1000
-                    http_rows.append((label, conns, "yes" if keyed else "no", result, cpu))
-    print(
-        f"load generator: {generator()}; {args.seconds:g} s per run; staffing_api processes: {len(staffing)}\n"
-    )
+        builds.append(("after (this checkout)", *measure_http(stack, args, towns, pg_rows)))
+    print(f"load generator: {generator()}; {args.seconds:g} s per run; 2-core machine shared by everything\n")
     print(f"{'PostgreSQL alone (asyncpg)':<50} {'clients':>7} {'commits/s':>10}")
     for label, clients, rate in pg_rows:
         print(f"{label:<50} {clients:>7} {rate:>10.0f}")
     raw = max(rate for label, clients, rate in pg_rows if label.startswith("raw"))
-    print(
-        f"\n{'POST /api/v1/regions':<10} {'conns':>5} {'Idem-Key':>8} {'writes/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
-        f"{'errors':>6} {'non-2xx':>7} {'svc CPU ms/write':>16} {'vs 1 conn':>9} {'vs raw PG':>9}"
-    )
-    one: dict[tuple[str, str], float] = {}
-    for label, conns, keyed, r, cpu in http_rows:
-        if conns == 1:
-            one[label, keyed] = r.rps
-        scale = f"{r.rps / one[label, keyed]:.2f}x" if conns > 1 else ""
+    for build, rows, waits, processes in builds:
+        print(f"\n{build}: POST /api/v1/regions, staffing_api processes: {processes}")
         print(
-            f"{label:<10} {conns:>5} {keyed:>8} {r.rps:>9.0f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} {r.errors:>6} "
-            f"{r.non_2xx:>7} {cpu or 0:>16.2f} {scale:>9} {r.rps / raw:>9.1%}"
+            f"{'path':<8} {'conns':>5} {'Idem-Key':>8} {'writes/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6} "
+            f"{'non-2xx':>7} {'svc CPU ms/write':>16} {'vs 1 conn':>9} {'vs raw PG':>9}"
         )
-    print(f"\npg_stat_activity during the {args.connections}-connection direct run without a key (samples):")
-    for what, n in waits.most_common(8):
-        print(f"  {n:>6}  {what}")
+        one: dict[tuple[str, str], float] = {}
+        for label, conns, keyed, r, cpu in rows:
+            if conns == 1:
+                one[label, keyed] = r.rps
+            scale = f"{r.rps / one[label, keyed]:.2f}x" if conns > 1 else ""
+            print(
+                f"{label:<8} {conns:>5} {keyed:>8} {r.rps:>9.0f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} {r.errors:>6} "
+                f"{r.non_2xx:>7} {cpu:>16.2f} {scale:>9} {r.rps / raw:>9.1%}"
+            )
+        print(
+            f"pg_stat_activity, {args.connections}-connection direct run without a key (samples every 50 ms):"
+        )
+        for what, n in waits.most_common(6):
+            print(f"  {n:>6}  {what}")
 
 
 def dsn_of(stack: RunningStack) -> str:
-    from services.common.database import embedded_url, start_embedded
-
-    url = embedded_url(start_embedded(stack.data_dir / "pg", stop_on_exit=False))
-    return url.replace("postgresql+asyncpg://", "postgresql://")
+    """The stack's database over its Unix socket (joining the server through pgserver would keep it
+    running after the stack stops)."""
+    return f"postgresql://postgres@/jiuzhu?host={stack.data_dir / 'pg'}"
 
 
 if __name__ == "__main__":

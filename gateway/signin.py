@@ -9,7 +9,7 @@ import asyncio
 import base64
 import binascii
 import math
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select, text
@@ -30,6 +30,9 @@ from services.common.settings import Settings
 LOCKOUT_FAILURES = 5
 LOCKOUT_WINDOW = timedelta(minutes=15)
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+Issue = Callable[[], Response]  # mints the token once the secret is verified
+Lookup = Callable[[AsyncConnection], Awaitable[tuple[str | None, Issue]]]
 
 
 def oauth_error(status: int, error: str, description: str, headers: dict[str, str] | None = None) -> Response:
@@ -79,32 +82,34 @@ class SignIn:
             return await self._attempt(f"client:{client_id}", secret, self._client_token(client_id))
         return oauth_error(400, "unsupported_grant_type", "grant_type must be password or client_credentials")
 
-    def _user_token(self, username: str) -> Callable[[AsyncConnection, str], object]:
-        async def issue(conn: AsyncConnection, secret: str) -> Response | None:
+    def _user_token(self, username: str) -> Lookup:
+        async def lookup(conn: AsyncConnection) -> tuple[str | None, Issue]:
             user = (
                 await conn.execute(select(User).where(User.username == username, User.disabled.is_(False)))
             ).one_or_none()
-            if not await asyncio.to_thread(verify_secret, user.password_hash if user else None, secret):
-                return None
-            assert user is not None  # noqa: S101 - verify_secret is False without a hash
-            ttl = self.settings.token_ttl_person
-            token = mint(
-                self.settings,
-                self.keys,
-                role=user.role,
-                region=user.region,
-                sub=user.sub,
-                org_id=user.org_id,
-                ttl=ttl,
-            )
-            return JSONResponse(
-                {"access_token": token, "token_type": "bearer", "expires_in": ttl}, headers=NO_STORE
-            )
 
-        return issue
+            def issue() -> Response:
+                assert user is not None  # noqa: S101 - verify_secret is False without a hash
+                ttl = self.settings.token_ttl_person
+                token = mint(
+                    self.settings,
+                    self.keys,
+                    role=user.role,
+                    region=user.region,
+                    sub=user.sub,
+                    org_id=user.org_id,
+                    ttl=ttl,
+                )
+                return JSONResponse(
+                    {"access_token": token, "token_type": "bearer", "expires_in": ttl}, headers=NO_STORE
+                )
 
-    def _client_token(self, client_id: str) -> Callable[[AsyncConnection, str], object]:
-        async def issue(conn: AsyncConnection, secret: str) -> Response | None:
+            return (user.password_hash if user else None), issue
+
+        return lookup
+
+    def _client_token(self, client_id: str) -> Lookup:
+        async def lookup(conn: AsyncConnection) -> tuple[str | None, Issue]:
             client = (
                 await conn.execute(
                     select(ServiceClient).where(
@@ -112,30 +117,41 @@ class SignIn:
                     )
                 )
             ).one_or_none()
-            if not await asyncio.to_thread(verify_secret, client.secret_hash if client else None, secret):
-                return None
-            assert client is not None  # noqa: S101 - verify_secret is False without a hash
-            ttl = self.settings.token_ttl_client
-            token = mint(
-                self.settings,
-                self.keys,
-                role="service",
-                region=client.region,
-                sub=f"client:{client_id}",
-                scope=client.scope,
-                ttl=ttl,
-            )
-            body = {"access_token": token, "token_type": "bearer", "expires_in": ttl, "scope": client.scope}
-            return JSONResponse(body, headers=NO_STORE)
 
-        return issue
+            def issue() -> Response:
+                assert client is not None  # noqa: S101 - verify_secret is False without a hash
+                ttl = self.settings.token_ttl_client
+                token = mint(
+                    self.settings,
+                    self.keys,
+                    role="service",
+                    region=client.region,
+                    sub=f"client:{client_id}",
+                    scope=client.scope,
+                    ttl=ttl,
+                )
+                body = {
+                    "access_token": token,
+                    "token_type": "bearer",
+                    "expires_in": ttl,
+                    "scope": client.scope,
+                }
+                return JSONResponse(body, headers=NO_STORE)
 
-    async def _attempt(
-        self, name: str, secret: str, issue: Callable[[AsyncConnection, str], object]
-    ) -> Response:
+            return (client.secret_hash if client else None), issue
+
+        return lookup
+
+    async def _attempt(self, name: str, secret: str, lookup: Lookup) -> Response:
+        """One sign-in attempt. The attempt is counted as a failure *before* the secret is checked,
+        in a short transaction under the name's advisory lock, and cleared when the secret proves
+        right; Argon2 (tens of milliseconds) then runs with no lock and no connection held. Parallel
+        guesses still cannot slip past the count: each sees the ones before it. (Until this change
+        the lock and one of the gateway's few connections were held through Argon2, so a burst of
+        sign-ins stalled everything else the gateway reads from the database.)"""
         now = self.clock()
         async with self.engine.begin() as conn:
-            # One attempt per name at a time, so parallel guesses cannot slip past the count.
+            # One attempt per name at a time through the count, so none slips past it.
             await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})
             # Failures older than the window no longer count: drop them rather than keep them forever.
             await conn.execute(
@@ -160,11 +176,13 @@ class SignIn:
                     "Too many failed sign-ins; try again later",
                     {"Retry-After": str(max(1, math.ceil(seconds)))},
                 )
-            response = await issue(conn, secret)  # type: ignore[misc]
-            if isinstance(response, Response):
-                await conn.execute(delete(LoginAttempt).where(LoginAttempt.name == name))
-                return response
+            secret_hash, issue = await lookup(conn)
             await conn.execute(insert(LoginAttempt).values(name=name, at=now))
+        if await asyncio.to_thread(verify_secret, secret_hash, secret):
+            async with self.engine.begin() as conn:
+                # A successful sign-in clears the name's failures, this attempt's included.
+                await conn.execute(delete(LoginAttempt).where(LoginAttempt.name == name))
+            return issue()
         if name.startswith("client:"):
             return oauth_error(401, "invalid_client", "Unknown client or wrong secret")
         return oauth_error(401, "invalid_grant", "Wrong username or password")

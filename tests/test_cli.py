@@ -161,3 +161,18 @@ async def test_user_and_client_add(db_url: str, tmp_path: Path, engine: object) 
     assert verify_secret(users["qian"].password_hash, password)
     assert "sun" not in users
     assert verify_secret(ministry.secret_hash, secret) and ministry.scope == "staffing:read events:read"
+
+
+@pytest.mark.parametrize(("cores", "workers"), [(1, 1), (2, 2), (3, 3), (4, 4), (5, 4), (64, 4)])
+def test_worker_processes_follow_the_cores_up_to_four(cores: int, workers: int) -> None:
+    from services.common.settings import default_workers
+
+    assert default_workers(cores) == workers
+
+
+def test_workers_setting_refuses_zero(tmp_path: Path) -> None:
+    from pydantic import ValidationError
+
+    assert Settings(data_dir=tmp_path, workers=3).workers == 3
+    with pytest.raises(ValidationError):
+        Settings(data_dir=tmp_path, workers=0)

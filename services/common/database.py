@@ -58,8 +58,11 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(
             # Error messages never carry bound parameters: they may hold ID numbers or phone numbers.
             url,
+            # A fixed pool: requests beyond it wait for a connection. Overflow connections were
+            # opened and closed again under every burst (a PostgreSQL backend started, a TLS-less
+            # handshake and asyncpg's type set-up each time), which cost more than the wait.
             pool_size=pool_size,
-            max_overflow=pool_size,
+            max_overflow=0,
             hide_parameters=True,
             connect_args={
                 "server_settings": {

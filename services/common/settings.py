@@ -17,12 +17,17 @@ class ExternalIssuer(BaseModel):
     audience: str
 
 
-def default_workers() -> int:
-    """One worker process per core the machine lets this process use."""
+def usable_cores() -> int:
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
+        return os.cpu_count() or 1
+
+
+def default_workers(cores: int | None = None) -> int:
+    """One worker process per core this process may use, at most 4 (with a pool of 8 connections
+    each, 3 services stay within PostgreSQL's default 100 connections)."""
+    return max(1, min(usable_cores() if cores is None else cores, 4))
 
 
 class Settings(BaseSettings):
@@ -81,7 +86,7 @@ class Settings(BaseSettings):
     workers: int = Field(
         default_factory=lambda: default_workers(),
         ge=1,
-        description="processes per service under `jiuzhu up` (default: the CPU cores this process may use)",
+        description="processes per service under `jiuzhu up` (default: one per CPU core, at most 4)",
     )
 
     @property

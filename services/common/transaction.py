@@ -12,8 +12,8 @@ so the key is released only by the commit that makes the answer visible, or by a
 a crash, a dropped connection: PostgreSQL frees the lock itself, and the retry runs again at once).
 The spec's hint — a claim row committed in its own transaction before the work — gives the same
 answers, but cost every keyed write a second commit (a WAL flush) and left a crashed request's key
-"in progress" until it was presumed stale. A 4xx answer is stored too: the work runs inside a
-savepoint that is rolled back before the answer is written.
+"in progress" until it was presumed stale. A 4xx answer is stored too, after its work is rolled
+back (not in a savepoint: two more round trips on every keyed write, for the rarer answer).
 
 The rule for locks (read this before adding one): PostgreSQL keeps a row or advisory lock until
 ``COMMIT``, and every statement after the lock is a round trip to this process, whose event loop
@@ -32,9 +32,9 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
 from fastapi.routing import APIRoute
-from sqlalchemy import func, select
+from sqlalchemy import BigInteger, bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from services.common import problems
 from services.common.auth.deps import authenticate
@@ -82,6 +82,34 @@ def _valid_key(key: str) -> bool:
 Session = Annotated[AsyncSession, Depends(session_of)]
 
 Endpoint = Callable[[Request], Coroutine[Any, Any, Response]]
+
+# The idempotency statements are built once: a write's CPU goes on building statements as much as
+# on running them, and these run on every keyed POST of every service.
+_SCOPE = ("service", "sub", "method", "route", "key")
+_TRY_LOCK = select(func.pg_try_advisory_xact_lock(bindparam("lock", type_=BigInteger)))
+_LOCK = select(func.pg_advisory_xact_lock(bindparam("lock", type_=BigInteger)))
+_LOOKUP = select(
+    IdempotencyKey.state,
+    IdempotencyKey.request_hash,
+    IdempotencyKey.response_status,
+    IdempotencyKey.response_headers,
+    IdempotencyKey.response_body,
+).where(*(getattr(IdempotencyKey, c) == bindparam(c) for c in _SCOPE))
+_ANSWER = ("request_hash", "response_status", "response_headers", "response_body")
+_STORE = (
+    insert(IdempotencyKey)
+    .values(
+        {**{c: bindparam(c) for c in (*_SCOPE, *_ANSWER)}, "state": "completed", "completed_at": func.now()}
+    )
+    .on_conflict_do_update(
+        constraint="uq_idempotency_scope",
+        set_={
+            **{c: getattr(insert(IdempotencyKey).excluded, c) for c in _ANSWER},
+            "state": "completed",
+            "completed_at": func.now(),
+        },
+    )
+)
 
 
 class TransactionalRoute(APIRoute):
@@ -134,16 +162,15 @@ async def _idempotent(request: Request, route: str, key: str, inner: Endpoint) -
         "route": route,
         "key": key,
     }
+    lock = {"lock": lock_key(scope)}
     async with _open(request) as session:
         conn = await session.connection()
-        locked = (await conn.execute(select(func.pg_try_advisory_xact_lock(lock_key(scope))))).scalar_one()
+        locked = (await conn.execute(_TRY_LOCK, lock)).scalar_one()
         # A statement of its own, after the lock: its snapshot sees an answer committed by a twin
         # that held the lock until just now.
-        stored = (await conn.execute(select(IdempotencyKey).filter_by(**scope))).one_or_none()
-        if stored is not None and stored.state == "completed":
-            if stored.request_hash != digest:
-                raise _reused()
-            return _replay(stored)
+        stored = await _stored_answer(conn, scope, digest)
+        if stored is not None:
+            return stored
         if not locked:
             raise conflict(
                 "REQUEST_IN_PROGRESS",
@@ -152,39 +179,42 @@ async def _idempotent(request: Request, route: str, key: str, inner: Endpoint) -
                 headers={"Retry-After": "1"},
             )
         # (A row still "in_progress" is a claim left by the earlier design; this answer replaces it.)
-        response = await _work_in_savepoint(request, session, inner)
+        try:
+            response = await inner(request)
+        except Exception as exc:
+            if problems.to_domain_error(exc) is None:
+                raise
+            response = problems.render(request, exc)
+            if response.status_code >= 500:
+                raise
         if response.status_code >= 500:
             return response  # not an answer: the rollback frees the key
-        if response.status_code < 400:
+        if response.status_code >= 400:
+            # The work is undone, and with it the lock; the 4xx is stored in a transaction of its
+            # own under the lock taken again (waiting, briefly). A twin that slipped in between
+            # and stored its answer first has the key: that answer is the one returned.
+            await session.rollback()
+            discard_pending(session)
+            conn = await session.connection()
+            await conn.execute(_LOCK, lock)
+            stored = await _stored_answer(conn, scope, digest)
+            if stored is not None:
+                return stored
+        else:
             await flush_events(session)
-        answer = {**scope, "request_hash": digest, **_stored(response)}
-        await conn.execute(
-            insert(IdempotencyKey)
-            .values(**answer)
-            .on_conflict_do_update(constraint="uq_idempotency_scope", set_=answer)
-        )
+        await conn.execute(_STORE, {**scope, "request_hash": digest, **_answer(response)})
         await session.commit()
         return response
 
 
-async def _work_in_savepoint(request: Request, session: AsyncSession, inner: Endpoint) -> Response:
-    """Run the endpoint; on a 4xx undo its work (and its queued audit rows and events) but keep the
-    transaction, so its lock and the answer stored next stay one atomic step."""
-    savepoint = await session.begin_nested()
-    try:
-        response = await inner(request)
-    except Exception as exc:
-        if problems.to_domain_error(exc) is None:
-            raise
-        response = problems.render(request, exc)
-        if response.status_code >= 500:
-            raise
-    if response.status_code >= 400:
-        await savepoint.rollback()
-        discard_pending(session)
-    else:
-        await savepoint.commit()
-    return response
+async def _stored_answer(conn: AsyncConnection, scope: dict[str, str], digest: str) -> Response | None:
+    """The answer already stored for this key (replayed), 422 if it was for another body, or None."""
+    row = (await conn.execute(_LOOKUP, scope)).one_or_none()
+    if row is None or row.state != "completed":
+        return None
+    if row.request_hash != digest:
+        raise _reused()
+    return _replay(row)
 
 
 def _reused() -> DomainError:
@@ -195,14 +225,12 @@ def _reused() -> DomainError:
     )
 
 
-def _stored(response: Response) -> dict[str, Any]:
+def _answer(response: Response) -> dict[str, Any]:
     headers = {k: v for k, v in response.headers.items() if k in REPLAYED_HEADERS}
     return {
-        "state": "completed",
         "response_status": response.status_code,
         "response_headers": headers,
         "response_body": bytes(response.body),
-        "completed_at": func.now(),
     }
 
 

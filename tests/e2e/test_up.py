@@ -38,6 +38,7 @@ def _free_block(size: int = 4) -> int:
 def _env(data_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("JIUZHU_") and k != "DATABASE_URL"}
     env["JIUZHU_DATA_DIR"] = str(data_dir)
+    env["JIUZHU_WORKERS"] = "2"
     return env
 
 
@@ -91,6 +92,14 @@ def test_up_serves_through_the_gateway_and_stops_cleanly() -> None:
     proc = _start(data_dir, port)
     try:
         _wait_ready(f"{base}/readyz", proc)
+        # Each service runs two worker processes under its uvicorn; the gateway runs one process.
+        expected = [("services.staffing_api.app", 2), ("services.penalty_api.app", 2), ("gateway.app", 0)]
+        for factory, workers in expected:
+            (server,) = [
+                p for p in psutil.Process(proc.pid).children() if any(factory in part for part in p.cmdline())
+            ]
+            spawned = [c for c in server.children() if "spawn_main" in " ".join(c.cmdline())]
+            assert len(spawned) == workers, (factory, spawned)
         admin = _cli(data_dir, "token", "--role", "province_admin", "--region", "53")
         county = _cli(data_dir, "token", "--role", "county_official", "--region", "530102")
         r = httpx.get(f"{base}/api/v1/regions/53", headers={"Authorization": f"Bearer {admin}"})
@@ -152,6 +161,7 @@ def test_up_serves_through_the_gateway_and_stops_cleanly() -> None:
     output = proc.stdout.read() if proc.stdout else ""
     assert alive == [], "orphan processes after SIGTERM"
     assert "province_admin @ 53" in output and "/docs" in output
+    assert "services run 2 worker process(es) each" in output
     assert "demo-county" in output and password in output
     assert not (data_dir / "pg" / "postmaster.pid").exists(), "PostgreSQL still running"
     # A second start on the same data directory comes up cleanly (and does not seed again).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from pathlib import Path
 
@@ -94,6 +95,15 @@ async def test_lockout_after_five_failures_and_after_the_window(
     assert still.status_code == 429 and still.headers["retry-after"] == "60"
     clock.advance(seconds=61)
     assert (await _sign_in(gw, user, PASSWORD)).status_code == 200
+
+
+async def test_parallel_guesses_cannot_slip_past_the_count(stack: Stack, user: str) -> None:
+    """Argon2 runs outside the name's lock now; the attempt is counted before it runs, so twelve
+    guesses at once still get exactly five checks and seven refusals."""
+    answers = await asyncio.gather(*(_sign_in(stack.gateway, user, f"guess {i}") for i in range(12)))
+    assert sorted(a.status_code for a in answers) == [401] * 5 + [429] * 7
+    # Even the right password is refused now.
+    assert (await _sign_in(stack.gateway, user, PASSWORD)).status_code == 429
 
 
 async def test_four_failures_then_success_resets(stack: Stack, user: str, clock: FakeClock) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from sqlalchemy import func, select
@@ -15,6 +16,10 @@ class RevocationList:
 
     The whole set is small (revocations are rare and drop out at ``exp``), so one query refreshes it
     and a lookup costs no I/O. A revocation takes effect everywhere within ``ttl`` seconds.
+
+    One refresh at a time: when the set goes stale under load, the requests that arrive meanwhile
+    wait for that one query instead of each taking a pooled connection for the same query (64
+    requests in flight once meant 64 identical queries every ``ttl``, queued before the real work).
     """
 
     def __init__(self, engine: AsyncEngine, ttl: float = 2.0) -> None:
@@ -22,16 +27,23 @@ class RevocationList:
         self.ttl = ttl
         self._jtis: frozenset[str] = frozenset()
         self._loaded_at = float("-inf")
+        self._refreshing = asyncio.Lock()
+
+    def _stale(self) -> bool:
+        return time.monotonic() - self._loaded_at >= self.ttl
 
     async def contains(self, jti: str) -> bool:
-        if time.monotonic() - self._loaded_at >= self.ttl:
-            async with self.engine.connect() as conn:
-                rows = await conn.execute(
-                    select(RevokedToken.jti).where(RevokedToken.expires_at > func.now())
-                )
-                self._jtis = frozenset(rows.scalars())
-            self._loaded_at = time.monotonic()
+        if self._stale():
+            async with self._refreshing:
+                if self._stale():  # not refreshed by the request this one waited behind
+                    await self._refresh()
         return jti in self._jtis
+
+    async def _refresh(self) -> None:
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(select(RevokedToken.jti).where(RevokedToken.expires_at > func.now()))
+            self._jtis = frozenset(rows.scalars())
+        self._loaded_at = time.monotonic()
 
     def add(self, jti: str) -> None:
         """This process revoked it: deny it here at once, without waiting for the next refresh."""

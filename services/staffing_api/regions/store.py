@@ -6,8 +6,8 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy import exists as sql_exists
-from sqlalchemy import func, literal, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,20 +25,30 @@ async def exists(session: AsyncSession, code: str) -> bool:
     return (await session.execute(select(Region.code).where(Region.code == code))).first() is not None
 
 
-async def create(session: AsyncSession, region: dict[str, Any]) -> bool:
-    """Insert the region when its code is free and its parent exists, in one statement (a write's
-    round trips are what it costs); False when it did not, and the caller asks which."""
-    columns = Region.__table__.c
-    source = select(*(literal(value, columns[name].type).label(name) for name, value in region.items()))
-    if region["parent_code"] is not None:
-        source = source.where(sql_exists().where(Region.code == region["parent_code"]))
-    stmt = (
-        insert(Region)
-        .from_select(list(region), source)
-        .on_conflict_do_nothing(index_elements=[Region.code])
-        .returning(Region.code)
+_NEW_REGION = ("code", "name", "level", "kind", "parent_code", "directly_administered")
+# Built once (building a statement costs a write as much CPU as running it): the row is inserted
+# when its code is free and its parent exists.
+_CREATE = (
+    insert(Region)
+    .from_select(
+        list(_NEW_REGION),
+        select(*(bindparam(c, type_=Region.__table__.c[c].type).label(c) for c in _NEW_REGION)).where(
+            or_(
+                bindparam("parent_code").is_(None),
+                sql_exists().where(Region.code == bindparam("parent_code")),
+            )
+        ),
     )
-    return (await session.execute(stmt)).first() is not None
+    .on_conflict_do_nothing(index_elements=[Region.code])
+    .returning(Region.code)
+)
+
+
+async def create(session: AsyncSession, region: dict[str, Any]) -> bool:
+    """Insert the region in one statement (a write's round trips are what it costs); False when
+    its code was taken or its parent is missing, and the caller asks which."""
+    conn = await session.connection()
+    return (await conn.execute(_CREATE, {c: region[c] for c in _NEW_REGION})).first() is not None
 
 
 async def levels(session: AsyncSession, codes: Iterable[str], principal: Principal) -> dict[str, str]:
