@@ -152,6 +152,34 @@ def service_processes(port: int) -> list[psutil.Process]:
     return list({p.pid: p for p in found}.values())
 
 
+def postgres_processes(stack: RunningStack) -> list[psutil.Process]:
+    """The embedded PostgreSQL's postmaster and every backend it forked."""
+    pg_dir = str(stack.data_dir / "pg")
+    for proc in psutil.process_iter():
+        try:
+            cmd = proc.cmdline()
+        except (psutil.AccessDenied, psutil.NoSuchProcess):
+            continue
+        if cmd and cmd[0].endswith("/postgres") and pg_dir in cmd:
+            return [proc]
+    return []
+
+
+def pg_cpu_seconds(stack: RunningStack) -> float:
+    """CPU of PostgreSQL's processes, backends that came and went included (children's times)."""
+    total = 0.0
+    for postmaster in postgres_processes(stack):
+        for p in [postmaster, *postmaster.children()]:
+            try:
+                t = p.cpu_times()
+                total += (
+                    t.user + t.system + getattr(t, "children_user", 0.0) + getattr(t, "children_system", 0.0)
+                )
+            except psutil.NoSuchProcess:
+                continue
+    return total
+
+
 def cpu_seconds(procs: list[psutil.Process]) -> float:
     total = 0.0
     for p in procs:
@@ -208,14 +236,14 @@ def measure_http(
     args: argparse.Namespace,
     towns: list[str],
     pg_rows: list[tuple[str, int, float]] | None,
-) -> tuple[list[tuple[str, int, str, Result, float]], collections.Counter[str], int]:
+) -> tuple[list[tuple[str, int, str, Result, float, float]], collections.Counter[str], int]:
     """The eight HTTP runs against one stack, with CPU per write and the wait-event samples."""
     dsn = dsn_of(stack)
     if pg_rows is not None:
         pg_rows += asyncio.run(postgres_alone(dsn, args.seconds))
     token = stack.token("province_admin", "53", sub="bench")
     staffing = service_processes(stack.port + 1)
-    rows: list[tuple[str, int, str, Result, float]] = []
+    rows: list[tuple[str, int, str, Result, float, float]] = []
     waits: collections.Counter[str] = collections.Counter()
     run = 0
     for keyed in (False, True):
@@ -223,7 +251,7 @@ def measure_http(
             for label, base in (("direct", stack.staffing), ("gateway", stack.gateway)):
                 suffix = 500 + run * 50  # each run writes villages of its own
                 run += 1
-                cpu0 = cpu_seconds(staffing)
+                cpu0, pg0 = cpu_seconds(staffing), pg_cpu_seconds(stack)
                 sampler = WaitSampler(dsn) if label == "direct" and conns > 1 and not keyed else None
                 if sampler:
                     sampler.__enter__()
@@ -239,8 +267,10 @@ def measure_http(
                 if sampler:
                     sampler.__exit__()
                     waits = sampler.counts
-                cpu = (cpu_seconds(staffing) - cpu0) / max(1, result.requests) * 1000
-                rows.append((label, conns, "yes" if keyed else "no", result, cpu))
+                n = max(1, result.requests)
+                cpu = (cpu_seconds(staffing) - cpu0) / n * 1000
+                pg_cpu = (pg_cpu_seconds(stack) - pg0) / n * 1000
+                rows.append((label, conns, "yes" if keyed else "no", result, cpu, pg_cpu))
     return rows, waits, len(staffing)
 
 
@@ -262,7 +292,9 @@ def main() -> None:
         env["JIUZHU_WORKERS"] = args.workers
     towns = townships()
     pg_rows: list[tuple[str, int, float]] = []
-    builds: list[tuple[str, list[tuple[str, int, str, Result, float]], collections.Counter[str], int]] = []
+    builds: list[
+        tuple[str, list[tuple[str, int, str, Result, float, float]], collections.Counter[str], int]
+    ] = []
     if args.baseline:
         with checkout(args.baseline) as source, running_stack(env, source) as stack:
             builds.append((f"before ({args.baseline})", *measure_http(stack, args, towns, None)))
@@ -277,16 +309,16 @@ def main() -> None:
         print(f"\n{build}: POST /api/v1/regions, staffing_api processes: {processes}")
         print(
             f"{'path':<8} {'conns':>5} {'Idem-Key':>8} {'writes/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6} "
-            f"{'non-2xx':>7} {'svc CPU ms/write':>16} {'vs 1 conn':>9} {'vs raw PG':>9}"
+            f"{'non-2xx':>7} {'svc CPU ms':>10} {'PG CPU ms':>9} {'vs 1 conn':>9} {'vs raw PG':>9}"
         )
         one: dict[tuple[str, str], float] = {}
-        for label, conns, keyed, r, cpu in rows:
+        for label, conns, keyed, r, cpu, pg_cpu in rows:
             if conns == 1:
                 one[label, keyed] = r.rps
             scale = f"{r.rps / one[label, keyed]:.2f}x" if conns > 1 else ""
             print(
                 f"{label:<8} {conns:>5} {keyed:>8} {r.rps:>9.0f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} {r.errors:>6} "
-                f"{r.non_2xx:>7} {cpu:>16.2f} {scale:>9} {r.rps / raw:>9.1%}"
+                f"{r.non_2xx:>7} {cpu:>10.2f} {pg_cpu:>9.2f} {scale:>9} {r.rps / raw:>9.1%}"
             )
         print(
             f"pg_stat_activity, {args.connections}-connection direct run without a key (samples every 50 ms):"

@@ -1,4 +1,22 @@
-"""Optimistic concurrency: ``version`` → ``ETag``; a write whose ``If-Match`` differs → 412."""
+"""Concurrency: optimistic versions (``version`` → ``ETag``; a write whose ``If-Match`` differs → 412),
+and the rule for locks.
+
+The rule for locks (issue 8). PostgreSQL keeps a row lock or a transaction-level advisory lock until
+``COMMIT``, and every statement after taking it is a round trip to a service whose event loop is
+serving other requests meanwhile: under load each round trip can cost milliseconds. A lock on a row
+that many requests share is therefore a queue for all of them. So:
+
+* prefer no shared row at all (the change feed numbers events by transaction id, ``changes.py``;
+  idempotency keys lock only their own scope, ``transaction.py``);
+* a row that is hot by design (a contract's ledger head, an allocation line's balance) is locked as
+  late as possible — compute and validate everything first, then ``SELECT … FOR UPDATE`` (or an
+  ``UPDATE … RETURNING`` that takes and uses the lock in one statement) as the last statements
+  before ``COMMIT``, with the fewest round trips between the lock and the commit;
+* never hold a lock, or a pooled connection, across anything but the database: no HTTP call, no
+  password hash, no file I/O (sign-in checks Argon2 after its short transaction, ``gateway/signin.py``);
+* measure it: ``bench/writes.py`` samples ``pg_stat_activity`` — ``Lock:*`` waits and many
+  ``idle in transaction`` backends are the signature of a lock held across round trips.
+"""
 
 from __future__ import annotations
 

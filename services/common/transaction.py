@@ -15,12 +15,7 @@ answers, but cost every keyed write a second commit (a WAL flush) and left a cra
 "in progress" until it was presumed stale. A 4xx answer is stored too, after its work is rolled
 back (not in a savepoint: two more round trips on every keyed write, for the rarer answer).
 
-The rule for locks (read this before adding one): PostgreSQL keeps a row or advisory lock until
-``COMMIT``, and every statement after the lock is a round trip to this process, whose event loop
-is serving other requests meanwhile. So a lock on a row that many requests share (a ledger head, an
-allocation line's balance) is taken as late as possible, as the last statements before ``COMMIT``,
-with everything that can be computed beforehand computed beforehand. Never take a shared lock and
-then await anything but the database.
+Before adding a lock anywhere, read the rule for locks in ``concurrency.py``.
 """
 
 from __future__ import annotations
@@ -32,8 +27,8 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
 from fastapi.routing import APIRoute
-from sqlalchemy import BigInteger, bindparam, func, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import BigInteger, LargeBinary, bindparam, func, select, text, update
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from services.common import problems
@@ -86,7 +81,31 @@ Endpoint = Callable[[Request], Coroutine[Any, Any, Response]]
 # The idempotency statements are built once: a write's CPU goes on building statements as much as
 # on running them, and these run on every keyed POST of every service.
 _SCOPE = ("service", "sub", "method", "route", "key")
-_TRY_LOCK = select(func.pg_try_advisory_xact_lock(bindparam("lock", type_=BigInteger)))
+# One round trip for a new key: take the scope's lock without waiting and, if taken, insert the
+# claim. ``ON CONFLICT`` sees a committed answer even when this statement's snapshot predates it.
+_CLAIM = text(
+    """
+    WITH attempt AS (SELECT pg_try_advisory_xact_lock(:lock) AS locked),
+    claim AS (
+        INSERT INTO idempotency_keys (service, sub, method, route, key, request_hash, state)
+        SELECT :service, :sub, :method, :route, :key, :request_hash, 'in_progress' FROM attempt WHERE locked
+        ON CONFLICT ON CONSTRAINT uq_idempotency_scope DO NOTHING
+        RETURNING id
+    )
+    SELECT attempt.locked, (SELECT id FROM claim) AS claimed FROM attempt
+    """
+).bindparams(bindparam("lock", type_=BigInteger))
+_COMPLETE = (
+    update(IdempotencyKey)
+    .where(IdempotencyKey.id == bindparam("claimed"))
+    .values(
+        state="completed",
+        response_status=bindparam("status"),
+        response_headers=bindparam("headers", type_=JSONB),
+        response_body=bindparam("body", type_=LargeBinary),
+        completed_at=func.now(),
+    )
+)
 _LOCK = select(func.pg_advisory_xact_lock(bindparam("lock", type_=BigInteger)))
 _LOOKUP = select(
     IdempotencyKey.state,
@@ -165,20 +184,23 @@ async def _idempotent(request: Request, route: str, key: str, inner: Endpoint) -
     lock = {"lock": lock_key(scope)}
     async with _open(request) as session:
         conn = await session.connection()
-        locked = (await conn.execute(_TRY_LOCK, lock)).scalar_one()
-        # A statement of its own, after the lock: its snapshot sees an answer committed by a twin
-        # that held the lock until just now.
-        stored = await _stored_answer(conn, scope, digest)
-        if stored is not None:
-            return stored
-        if not locked:
-            raise conflict(
-                "REQUEST_IN_PROGRESS",
-                "相同 Idempotency-Key 的请求正在处理，请稍后重试",
-                "A request with this Idempotency-Key is still in progress; retry later",
-                headers={"Retry-After": "1"},
-            )
-        # (A row still "in_progress" is a claim left by the earlier design; this answer replaces it.)
+        attempt = (await conn.execute(_CLAIM, {**lock, **scope, "request_hash": digest})).one()
+        claimed: int | None = attempt.claimed
+        if claimed is None:
+            # A statement of its own: its snapshot sees an answer committed by a twin that held
+            # the lock until just now.
+            stored = await _stored_answer(conn, scope, digest)
+            if stored is not None:
+                return stored
+            if not attempt.locked:
+                raise conflict(
+                    "REQUEST_IN_PROGRESS",
+                    "相同 Idempotency-Key 的请求正在处理，请稍后重试",
+                    "A request with this Idempotency-Key is still in progress; retry later",
+                    headers={"Retry-After": "1"},
+                )
+            # Locked, yet a row is there: a claim left "in_progress" by the earlier design (a claim
+            # committed before the work). This answer replaces it.
         try:
             response = await inner(request)
         except Exception as exc:
@@ -200,9 +222,22 @@ async def _idempotent(request: Request, route: str, key: str, inner: Endpoint) -
             stored = await _stored_answer(conn, scope, digest)
             if stored is not None:
                 return stored
+            claimed = None  # the claim went with the rollback
         else:
             await flush_events(session)
-        await conn.execute(_STORE, {**scope, "request_hash": digest, **_answer(response)})
+        answer = _answer(response)
+        if claimed is not None:
+            await conn.execute(
+                _COMPLETE,
+                {
+                    "claimed": claimed,
+                    "status": answer["response_status"],
+                    "headers": answer["response_headers"],
+                    "body": answer["response_body"],
+                },
+            )
+        else:
+            await conn.execute(_STORE, {**scope, "request_hash": digest, **answer})
         await session.commit()
         return response
 

@@ -166,3 +166,25 @@ def _hash(body: dict[str, str]) -> str:
     from services.common.transaction import body_hash
 
     return body_hash("application/json", json.dumps(body).encode())
+
+
+async def test_32_twins_across_worker_processes_write_once(
+    live_staffing: httpx.AsyncClient, tokens: Tokens, engine: AsyncEngine
+) -> None:
+    """The same key sent 32 times at once to two real worker processes: one request does the work,
+    every other answer is 409 in progress or the replayed 201."""
+    h = {**tokens.headers("county_official", "530102", sub="twins"), "Idempotency-Key": "32"}
+    answers = await asyncio.gather(
+        *(live_staffing.post("/api/v1/regions", json=BODY, headers=h) for _ in range(32))
+    )
+    fresh = [a for a in answers if a.status_code == 201 and "idempotent-replayed" not in a.headers]
+    assert len(fresh) == 1
+    for a in answers:
+        assert a.status_code in (201, 409)
+        if a.status_code == 409:
+            assert a.json()["code"] == "REQUEST_IN_PROGRESS"
+        else:
+            assert a.json() == fresh[0].json()
+    assert await _count_regions(engine, BODY["code"]) == 1
+    async with engine.connect() as conn:
+        assert (await conn.execute(select(func.count()).select_from(Event))).scalar_one() == 1
