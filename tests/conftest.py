@@ -249,6 +249,7 @@ def free_port() -> int:
 async def live_staffing(db_url: str, data_dir: Path) -> AsyncIterator[httpx.AsyncClient]:
     """staffing_api as `jiuzhu up` runs it: a real uvicorn with two worker processes on this test's
     database, so concurrent requests really run in parallel (processes, connections, commits)."""
+    import signal
     import subprocess
     import sys
 
@@ -272,6 +273,7 @@ async def live_staffing(db_url: str, data_dir: Path) -> AsyncIterator[httpx.Asyn
             "warning",
         ],
         env=env,
+        start_new_session=True,  # its own process group: the workers go down with it
     )
     base = f"http://127.0.0.1:{port}"
     limits = httpx.Limits(max_connections=128, max_keepalive_connections=128)
@@ -290,4 +292,8 @@ async def live_staffing(db_url: str, data_dir: Path) -> AsyncIterator[httpx.Asyn
             yield client
         finally:
             proc.terminate()
-            proc.wait(timeout=30)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)

@@ -31,3 +31,13 @@ def format_month(d: date) -> str:
 def business_today(now: datetime) -> date:
     """The calendar day in Yunnan at the instant ``now`` (timezone-aware)."""
     return now.astimezone(BUSINESS_TZ).date()
+
+
+def add_months(d: date, months: int) -> date:
+    """The same day ``months`` later; a day the target month lacks becomes its last day
+    (31 August + 6 months = 28 or 29 February), the reading of 民法典 第二百零二条."""
+    index = d.year * 12 + d.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    last = (date(year + month // 12, month % 12 + 1, 1) - date.resolution).day
+    return date(year, month, min(d.day, last))

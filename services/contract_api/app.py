@@ -9,6 +9,10 @@ from fastapi import FastAPI
 
 from services.common.app import create_service_app
 from services.common.settings import Settings
+from services.contract_api.catalog.routes import router as catalog
+from services.contract_api.contractors.routes import router as contractors
+from services.contract_api.needs.routes import router as needs
+from services.contract_api.public.routes import router as public
 
 
 def create_app(settings: Settings | None = None, database_url: str | None = None) -> FastAPI:
@@ -17,8 +21,8 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         title="Jiuzhu contract_api 购买服务合同",
         description="承接主体、采购、合同、派遣、资金 "
         "(contractors, procurement, contracts, dispatch, funds). "
-        "Endpoints arrive with the contract issue; the frame (auth, health, errors) is here.",
-        routers=[],
+        "Contractors, the service catalog and the public debarment list so far; the rest follows.",
+        routers=[contractors, catalog, needs, public],
         settings=settings,
         database_url=database_url,
     )

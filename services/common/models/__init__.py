@@ -1,7 +1,15 @@
 """Every table of the shared database, imported here so Alembic sees the whole metadata."""
 
 from services.common.models.base import Base
-from services.common.models.contracts import Contract, Dispatch
+from services.common.models.contracts import (
+    CatalogItem,
+    Contract,
+    Contractor,
+    Debarment,
+    Dispatch,
+    PurchaseNeed,
+    PurchaseNeedItem,
+)
 from services.common.models.gateway import LoginAttempt, ServiceClient, User
 from services.common.models.infra import AuditEvent, Event, IdempotencyKey, RevokedToken
 from services.common.models.regions import Establishment, Region, RegionStats
@@ -17,7 +25,10 @@ from services.common.models.staffing import (
 __all__ = [
     "AuditEvent",
     "Base",
+    "CatalogItem",
     "Contract",
+    "Contractor",
+    "Debarment",
     "Dispatch",
     "Duty",
     "Establishment",
@@ -26,6 +37,8 @@ __all__ = [
     "IdempotencyKey",
     "LoginAttempt",
     "Person",
+    "PurchaseNeed",
+    "PurchaseNeedItem",
     "Region",
     "RegionStats",
     "RevokedToken",

@@ -1,0 +1,29 @@
+"""Money: yuan as decimal strings with two decimals ("4500.00"), ``NUMERIC(16,2)`` in the database,
+``Decimal`` in code, rounded half-up to the fen. Never a float."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field, PlainSerializer
+
+FEN = Decimal("0.01")
+
+
+def to_fen(value: Decimal) -> Decimal:
+    return value.quantize(FEN, rounding=ROUND_HALF_UP)
+
+
+def _not_a_float(value: Any) -> Any:
+    if isinstance(value, float):
+        raise ValueError('money is written as a decimal string, e.g. "4500.00"')
+    return value
+
+
+Money = Annotated[
+    Decimal,
+    BeforeValidator(_not_a_float),
+    Field(max_digits=16, decimal_places=2, ge=0),
+    PlainSerializer(lambda d: f"{d:.2f}", return_type=str, when_used="json"),
+]
