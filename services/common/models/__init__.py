@@ -9,6 +9,7 @@ from services.common.models.contracts import (
     Dispatch,
     PurchaseNeed,
     PurchaseNeedItem,
+    PurchasePlan,
 )
 from services.common.models.gateway import LoginAttempt, ServiceClient, User
 from services.common.models.infra import AuditEvent, Event, IdempotencyKey, RevokedToken
@@ -39,6 +40,7 @@ __all__ = [
     "Person",
     "PurchaseNeed",
     "PurchaseNeedItem",
+    "PurchasePlan",
     "Region",
     "RegionStats",
     "RevokedToken",

@@ -147,6 +147,39 @@ class CatalogItem(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
+PLAN_STATUSES = ("draft", "submitted", "approved", "rejected")
+FUNDING_SOURCES = ("provincial_special_subsidy", "prefecture_funds", "county_funds")
+
+
+class PurchasePlan(Base):
+    """购买计划 (§三(四)): a county sums accepted needs; the county government approves it."""
+
+    __tablename__ = "purchase_plans"
+    __table_args__ = (
+        CheckConstraint("status IN " + str(PLAN_STATUSES), name="status"),
+        CheckConstraint("funding_source IN " + str(FUNDING_SOURCES), name="funding_source"),
+        CheckConstraint("length(county_code) = 6", name="county_level"),
+        CheckConstraint("year BETWEEN 2019 AND 2100", name="year_range"),
+        CheckConstraint("total >= 0", name="total_non_negative"),
+        CheckConstraint("(status = 'rejected') = (reject_reason IS NOT NULL)", name="rejected_has_reason"),
+        Index("ix_purchase_plans_county_code", "county_code"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    county_code: Mapped[str] = mapped_column(RegionCode(), ForeignKey("regions.code"))
+    year: Mapped[int] = mapped_column(Integer)
+    funding_source: Mapped[str] = mapped_column(String(30))
+    total: Mapped[Decimal] = mapped_column(Numeric(16, 2))
+    status: Mapped[str] = mapped_column(String(12), server_default="draft")
+    # [{"code": "ESTABLISHMENT_VACANCIES", "units": [{"region_code", "authorized", "in_post"}]}]
+    warnings: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    justifications: Mapped[dict[str, str] | None] = mapped_column(JSONB)
+    reject_reason: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
 NEED_STATUSES = ("draft", "submitted", "accepted", "returned")
 NEED_UNITS = ("person_month", "person", "service")
 
@@ -176,6 +209,8 @@ class PurchaseNeed(Base):
     status: Mapped[str] = mapped_column(String(12), server_default="draft")
     return_reason: Mapped[str | None] = mapped_column(Text)
     author_sub: Mapped[str] = mapped_column(String(200))
+    # The plan it went into (one at most); a rejected plan lets its needs go again.
+    plan_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("purchase_plans.id"))
     version: Mapped[int] = mapped_column(Integer, server_default="1")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
