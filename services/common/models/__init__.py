@@ -1,18 +1,18 @@
 """Every table of the shared database, imported here so Alembic sees the whole metadata."""
 
 from services.common.models.base import Base
-from services.common.models.contracts import (
+from services.common.models.contracts import Contract, Contractor, Debarment, Dispatch
+from services.common.models.gateway import LoginAttempt, ServiceClient, User
+from services.common.models.infra import AuditEvent, Event, IdempotencyKey, RevokedToken
+from services.common.models.purchasing import (
+    Bid,
+    BidScore,
     CatalogItem,
-    Contract,
-    Contractor,
-    Debarment,
-    Dispatch,
+    Procurement,
     PurchaseNeed,
     PurchaseNeedItem,
     PurchasePlan,
 )
-from services.common.models.gateway import LoginAttempt, ServiceClient, User
-from services.common.models.infra import AuditEvent, Event, IdempotencyKey, RevokedToken
 from services.common.models.regions import Establishment, Region, RegionStats
 from services.common.models.staffing import (
     Duty,
@@ -26,6 +26,8 @@ from services.common.models.staffing import (
 __all__ = [
     "AuditEvent",
     "Base",
+    "Bid",
+    "BidScore",
     "CatalogItem",
     "Contract",
     "Contractor",
@@ -38,6 +40,7 @@ __all__ = [
     "IdempotencyKey",
     "LoginAttempt",
     "Person",
+    "Procurement",
     "PurchaseNeed",
     "PurchaseNeedItem",
     "PurchasePlan",

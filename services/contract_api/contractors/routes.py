@@ -49,7 +49,7 @@ def own_org(principal: Principal) -> int | None:
     return int(principal.org_id)
 
 
-def _facts(c: Contractor) -> rules.Organisation:
+def organisation_of(c: Contractor) -> rules.Organisation:
     return rules.Organisation(
         org_type=c.org_type,
         registration_authority=c.registration_authority,
@@ -63,7 +63,7 @@ def _facts(c: Contractor) -> rules.Organisation:
 
 def contractor_read(c: Contractor, request: Request, *, today: date, debarred: bool) -> ContractorRead:
     lang = problems.language(request.headers.get("accept-language"))
-    facts = _facts(c)
+    facts = organisation_of(c)
     reasons = rules.ineligibility(facts)
     return ContractorRead(
         id=c.id,
