@@ -11,6 +11,7 @@ from services.common.app import create_service_app
 from services.common.settings import Settings
 from services.contract_api.catalog.routes import router as catalog
 from services.contract_api.contractors.routes import router as contractors
+from services.contract_api.contracts.routes import router as contracts
 from services.contract_api.needs.routes import router as needs
 from services.contract_api.plans.routes import router as plans
 from services.contract_api.procurement.routes import router as procurement
@@ -24,7 +25,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         description="承接主体、采购、合同、派遣、资金 "
         "(contractors, procurement, contracts, dispatch, funds). "
         "Contractors, the service catalog and the public debarment list so far; the rest follows.",
-        routers=[contractors, catalog, needs, plans, procurement, public],
+        routers=[contractors, catalog, needs, plans, procurement, contracts, public],
         settings=settings,
         database_url=database_url,
     )

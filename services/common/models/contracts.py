@@ -134,6 +134,10 @@ class Contract(Base):
             "status = 'draft' OR (start_date IS NOT NULL AND end_date IS NOT NULL)", name="term_after_draft"
         ),
         CheckConstraint("amount IS NULL OR amount > 0", name="amount_positive"),
+        CheckConstraint(
+            "payment_schedule IS NULL OR payment_schedule IN ('monthly', 'quarterly')",
+            name="payment_schedule",
+        ),
         CheckConstraint("length(county_code) = 6", name="county_level"),
     )
 
@@ -147,6 +151,18 @@ class Contract(Base):
     procurement_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("procurements.id"))
     bid_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("bids.id"))
     amount: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
+    # [{"posting_level", "region_code", "count", "monthly_wage", "subsidy_standard"?}], money as strings
+    posts: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
+    payment_schedule: Mapped[str | None] = mapped_column(String(12))
+    takeover_plan: Mapped[dict[str, str] | None] = mapped_column(
+        JSONB
+    )  # 临时接管预案 {unit, contact, summary}
+    work_plan: Mapped[str | None] = mapped_column(Text)  # 工作方案, filed by the contractor
+    acknowledged_by: Mapped[str | None] = mapped_column(String(200))  # 备案: who acknowledged it
+    takeover: Mapped[dict[str, str] | None] = mapped_column(JSONB)  # the takeover in force while suspended
+    termination: Mapped[dict[str, Any] | None] = mapped_column(JSONB)  # {reason, serious, on}
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
