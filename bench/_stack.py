@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -105,3 +106,4 @@ def running_stack(
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)
         log.close()
+        shutil.rmtree(data_dir, ignore_errors=True)  # the database of a run is gigabytes

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -172,3 +173,4 @@ def test_up_serves_through_the_gateway_and_stops_cleanly() -> None:
         assert _stop(again) == []
     second_output = again.stdout.read() if again.stdout else ""
     assert "seed skipped" in second_output
+    shutil.rmtree(data_dir, ignore_errors=True)

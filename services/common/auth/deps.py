@@ -15,7 +15,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from services.common.auth.tokens import Principal, TokenVerifier
 from services.common.errors import forbidden, not_found
-from services.common.regions import in_scope
+from services.common.regions import in_scope, parse_code
 
 READ_ROLES = frozenset(
     {
@@ -69,3 +69,30 @@ def ensure_in_scope(
 def scope_filter(column: InstrumentedAttribute[Any], principal: Principal) -> ColumnElement[bool]:
     """The one way a store query limits rows to the caller's region (prefix test on a "C" column)."""
     return column.startswith(principal.region, autoescape=True)
+
+
+def listed_region(principal: Principal, raw: str | None) -> str:
+    """The region a list is filtered to: the caller's whole scope when none is given; a region
+    outside the scope (an ancestor or a sibling) → 404, like an object."""
+    code = parse_code(raw, "region") if raw is not None else principal.region
+    ensure_in_scope(principal, code)
+    return code
+
+
+def own_org(principal: Principal) -> int | None:
+    """The organisation a contractor's token speaks for (None for other roles or a malformed id)."""
+    if principal.role != "contractor" or principal.org_id is None or not principal.org_id.isdigit():
+        return None
+    return int(principal.org_id)
+
+
+def ensure_visible(
+    principal: Principal, region_code: str, owner_org: int, what_zh: str = "资源", what_en: str = "resource"
+) -> None:
+    """404 unless the caller may see the object: a contractor only its own organisation's, everyone
+    else by region scope."""
+    if principal.role == "contractor":
+        if own_org(principal) != owner_org:
+            raise not_found(what_zh, what_en)
+    else:
+        ensure_in_scope(principal, region_code, what_zh, what_en)

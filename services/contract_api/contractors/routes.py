@@ -11,7 +11,14 @@ from sqlalchemy import select
 
 from services.common import problems, uscc
 from services.common.app import router as make_router
-from services.common.auth.deps import READ_ROLES, ensure_in_scope, require
+from services.common.auth.deps import (
+    READ_ROLES,
+    ensure_in_scope,
+    ensure_visible,
+    listed_region,
+    own_org,
+    require,
+)
 from services.common.auth.tokens import Principal
 from services.common.changes import record_change
 from services.common.errors import conflict, invalid_field, not_found
@@ -40,13 +47,6 @@ PROBLEMS: dict[int | str, dict[str, str]] = {
     404: {"description": "不存在或不在管辖范围内 (unknown or out of scope)"},
     422: {"description": "字段或规则校验失败 (invalid field or rule violation)"},
 }
-
-
-def own_org(principal: Principal) -> int | None:
-    """The contractor id a contractor's token speaks for (None for other roles or a malformed id)."""
-    if principal.role != "contractor" or principal.org_id is None or not principal.org_id.isdigit():
-        return None
-    return int(principal.org_id)
 
 
 def organisation_of(c: Contractor) -> rules.Organisation:
@@ -91,11 +91,7 @@ async def contractor_in_scope(session: Session, principal: Principal, contractor
     contractor = await store.get(session, contractor_id)
     if contractor is None:
         raise not_found("承接主体", "contractor")
-    if principal.role == "contractor":
-        if own_org(principal) != contractor.id:
-            raise not_found("承接主体", "contractor")
-    else:
-        ensure_in_scope(principal, contractor.region_code, "承接主体", "contractor")
+    ensure_visible(principal, contractor.region_code, contractor.id, "承接主体", "contractor")
     return contractor
 
 
@@ -189,8 +185,7 @@ async def list_contractors(
     region: Annotated[str | None, Query(description="区划前缀 (registered in this region and below)")] = None,
 ) -> Page[ContractorRead]:
     """承接主体名录 (contractors registered in the caller's scope, by id; a contractor sees itself)."""
-    code = parse_code(region, "region") if region is not None else principal.region
-    ensure_in_scope(principal, code)
+    code = listed_region(principal, region)
     if principal.role == "contractor" and own_org(principal) is None:
         return Page[ContractorRead](items=[], next_cursor=None)
     rows, cursor = await store.list_contractors(

@@ -10,7 +10,13 @@ from typing import Annotated
 from fastapi import Depends, Header, Query, Response
 
 from services.common.app import router as make_router
-from services.common.auth.deps import READ_ROLES, ensure_in_scope, require
+from services.common.auth.deps import (
+    READ_ROLES,
+    ensure_visible,
+    listed_region,
+    own_org,
+    require,
+)
 from services.common.auth.tokens import Principal
 from services.common.changes import record_change
 from services.common.concurrency import check_if_match, etag
@@ -24,7 +30,7 @@ from services.common.transaction import Session
 from services.common.transitions import allowed_actions, step
 from services.contract_api.contractors import rules as contractor_rules
 from services.contract_api.contractors import store as contractors
-from services.contract_api.contractors.routes import organisation_of, own_org
+from services.contract_api.contractors.routes import organisation_of
 from services.contract_api.contracts import rules, store
 from services.contract_api.contracts.schemas import (
     ContractPatch,
@@ -71,11 +77,7 @@ async def _contract(
     contract = await store.get(session, contract_id, lock=lock)
     if contract is None:
         raise not_found("合同", "contract")
-    if principal.role == "contractor":
-        if own_org(principal) != contract.contractor_id:
-            raise not_found("合同", "contract")
-    else:
-        ensure_in_scope(principal, contract.county_code, "合同", "contract")
+    ensure_visible(principal, contract.county_code, contract.contractor_id, "合同", "contract")
     return contract
 
 
@@ -133,8 +135,7 @@ async def list_contracts(
     status: Annotated[Status | None, Query(description="状态 (status)")] = None,
 ) -> Page[ContractRead]:
     """合同列表 (in scope by id; a contractor its own contracts)."""
-    code = parse_code(region, "region") if region is not None else principal.region
-    ensure_in_scope(principal, code)
+    code = listed_region(principal, region)
     own = own_org(principal) if principal.role == "contractor" else None
     if principal.role == "contractor" and own is None:
         return Page[ContractRead](items=[], next_cursor=None)

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Query, Response
 
 from services.common.app import router as make_router
-from services.common.auth.deps import READ_ROLES, ensure_in_scope, require
+from services.common.auth.deps import READ_ROLES, ensure_in_scope, listed_region, require
 from services.common.auth.tokens import Principal
 from services.common.changes import record_change
 from services.common.concurrency import check_if_match, etag
@@ -125,8 +125,7 @@ async def list_needs(
     year: Annotated[int | None, Query(ge=2019, le=2100, description="年度 (year)")] = None,
 ) -> Page[NeedRead]:
     """购买需求列表 (in the caller's scope, by id)."""
-    code = parse_code(region, "region") if region is not None else principal.region
-    ensure_in_scope(principal, code)
+    code = listed_region(principal, region)
     rows, cursor = await store.list_needs(session, principal, paging, region=code, status=status, year=year)
     items = await store.items_of(session, [n.id for n in rows])
     return Page[NeedRead](items=[need_read(n, items[n.id]) for n in rows], next_cursor=cursor)

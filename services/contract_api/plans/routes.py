@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Query, Response
 
 from services.common.app import router as make_router
-from services.common.auth.deps import READ_ROLES, ensure_in_scope, require
+from services.common.auth.deps import READ_ROLES, ensure_in_scope, listed_region, require
 from services.common.auth.tokens import Principal
 from services.common.changes import record_change
 from services.common.concurrency import check_if_match, etag
@@ -132,8 +132,7 @@ async def list_plans(
     year: Annotated[int | None, Query(ge=2019, le=2100, description="年度 (year)")] = None,
 ) -> Page[PlanRead]:
     """购买计划列表 (in the caller's scope, by id)."""
-    code = parse_code(region, "region") if region is not None else principal.region
-    ensure_in_scope(principal, code)
+    code = listed_region(principal, region)
     rows, cursor = await store.list_plans(session, principal, paging, region=code, status=status, year=year)
     ids = await store.need_ids(session, [p.id for p in rows])
     return Page[PlanRead](items=[plan_read(p, ids[p.id]) for p in rows], next_cursor=cursor)

@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import Depends, Response
 
 from services.common.app import router as make_router
-from services.common.auth.deps import READ_ROLES, ensure_in_scope, require
+from services.common.auth.deps import READ_ROLES, ensure_in_scope, own_org, require
 from services.common.auth.tokens import Principal
 from services.common.changes import record_change
 from services.common.errors import DomainError, FieldError, conflict, invalid, invalid_field, not_found
@@ -20,7 +20,7 @@ from services.common.months import business_today
 from services.common.transaction import Session
 from services.contract_api.contractors import rules as contractor_rules
 from services.contract_api.contractors import store as contractors
-from services.contract_api.contractors.routes import organisation_of, own_org
+from services.contract_api.contractors.routes import organisation_of
 from services.contract_api.procurement import rules, store
 from services.contract_api.procurement.schemas import (
     AwardCreate,

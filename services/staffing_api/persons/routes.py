@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common import idnumbers, problems
 from services.common.app import router as make_router
-from services.common.auth.deps import READ_ROLES, ensure_in_scope, require
+from services.common.auth.deps import READ_ROLES, ensure_in_scope, listed_region, require
 from services.common.auth.tokens import Principal
 from services.common.changes import record_change
 from services.common.errors import conflict, invalid, invalid_field, not_found
@@ -273,8 +273,7 @@ async def list_posts(
     region: Annotated[str | None, Query(description="区划前缀 (region and below)")] = None,
 ) -> Page[PostRead]:
     """编制人员名册 (the established roster in the caller's scope, by id)."""
-    code = parse_code(region, "region") if region is not None else principal.region
-    ensure_in_scope(principal, code)
+    code = listed_region(principal, region)
     rows, cursor = await store.list_posts(session, code, paging)
     return Page[PostRead](items=[PostRead.model_validate(p) for p in rows], next_cursor=cursor)
 
