@@ -10,7 +10,7 @@ from tests.conftest import Stack
 def _properties(schema: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     out = []
     for name, component in schema.get("components", {}).get("schemas", {}).items():
-        if name in ("HTTPValidationError", "ValidationError") or name.startswith("Body_"):
+        if name in ("HTTPValidationError", "ValidationError"):
             continue
         for prop, spec in component.get("properties", {}).items():
             out.append((f"{name}.{prop}", spec))

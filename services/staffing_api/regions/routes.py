@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header, Query, Response, UploadFile
+from fastapi import Depends, File, Header, Query, Response, UploadFile
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.app import router as make_router
@@ -211,7 +211,11 @@ async def read_stats(
 
 
 @router.post("/region-stats/import", response_model=ImportResult, responses=PROBLEMS)
-async def import_stats(file: UploadFile, principal: StatsWriter, session: Session) -> ImportResult:
+async def import_stats(
+    file: Annotated[UploadFile, File(description="统计文件 (CSV, UTF-8 with or without BOM, or XLSX)")],
+    principal: StatsWriter,
+    session: Session,
+) -> ImportResult:
     """批量导入统计 (CSV or XLSX with columns region_code, month, dibao_recipients,
     tekun_recipients, population). All rows or none: a 422 lists every bad row."""
     rows = importing.parse_rows(importing.read_table(file.filename or "", await file.read()), "53")
