@@ -18,7 +18,6 @@ from services.common.errors import invalid
 PRICE_WEIGHT_MIN = Decimal("0.10")  # 87号令 第55条
 PRICE_WEIGHT_MAX = Decimal("0.30")  # 财库〔2014〕214号 第24条, applied to every method here
 ABNORMAL_SHARE_OF_MEAN = Fraction(1, 2)  # a policy parameter: 87号令 第60条 names no number
-SCORING_METHODS = ("public_tender", "competitive_consultation", "competitive_negotiation", "single_source")
 LOWEST_PRICE_METHODS = ("lowest_price", "inquiry")
 CENT = Decimal("0.01")
 
