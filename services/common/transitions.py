@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from services.common.concurrency import check_if_match
 from services.common.errors import conflict
 
 
@@ -33,3 +34,10 @@ def step(table: Table, state: str, action: str) -> Step:
             f"{action} is not allowed in state {state}; allowed: {allowed}",
         )
     return found
+
+
+def advance(table: Table, state: str, action: str, *, version: int, if_match: str | None) -> str:
+    """The one check every transition endpoint makes: the caller's ``If-Match`` (412 when stale),
+    then the table (409 when illegal). Returns the next state."""
+    check_if_match(if_match, version)
+    return step(table, state, action).target

@@ -27,7 +27,7 @@ from services.common.months import business_today
 from services.common.pagination import Page, Paging
 from services.common.regions import parse_code
 from services.common.transaction import Session
-from services.common.transitions import allowed_actions, step
+from services.common.transitions import advance, allowed_actions
 from services.contract_api.contractors import rules as contractor_rules
 from services.contract_api.contractors import store as contractors
 from services.contract_api.contractors.routes import organisation_of
@@ -108,8 +108,7 @@ async def _transition(
     response: Response, apply: Apply | None = None,
 ) -> ContractRead:  # fmt: skip
     contract = await _contract(session, principal, contract_id, lock=True)
-    check_if_match(if_match, contract.version)
-    target = step(rules.TRANSITIONS, contract.status, action).target
+    target = advance(rules.TRANSITIONS, contract.status, action, version=contract.version, if_match=if_match)
     if apply is not None:
         await apply(contract)
     contract.status = target

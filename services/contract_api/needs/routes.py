@@ -11,14 +11,14 @@ from services.common.app import router as make_router
 from services.common.auth.deps import READ_ROLES, ensure_in_scope, listed_region, require
 from services.common.auth.tokens import Principal
 from services.common.changes import record_change
-from services.common.concurrency import check_if_match, etag
+from services.common.concurrency import etag
 from services.common.errors import forbidden, invalid_field, not_found
 from services.common.ids import PathId
 from services.common.models import PurchaseNeed, PurchaseNeedItem, Region
 from services.common.pagination import Page, Paging
 from services.common.regions import parse_code
 from services.common.transaction import Session
-from services.common.transitions import allowed_actions, step
+from services.common.transitions import advance, allowed_actions
 from services.contract_api.needs import rules, store
 from services.contract_api.needs.schemas import NeedCreate, NeedItemRead, NeedRead, NeedReturn, NeedStatus
 
@@ -140,8 +140,7 @@ async def _move(
     reason: str | None,
 ) -> tuple[NeedRead, str]:
     need = await _need_in_scope(session, principal, need_id, lock=True)
-    check_if_match(if_match, need.version)
-    target = step(rules.TRANSITIONS, need.status, action).target
+    target = advance(rules.TRANSITIONS, need.status, action, version=need.version, if_match=if_match)
     if action == "submit" and need.author_sub != principal.sub:
         raise forbidden("只有需求的提出人可以报送", "Only the need's author may submit it")
     await store.move(session, need, target, reason)

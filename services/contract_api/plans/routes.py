@@ -12,7 +12,7 @@ from services.common.app import router as make_router
 from services.common.auth.deps import READ_ROLES, ensure_in_scope, listed_region, require
 from services.common.auth.tokens import Principal
 from services.common.changes import record_change
-from services.common.concurrency import check_if_match, etag
+from services.common.concurrency import etag
 from services.common.errors import invalid_field, not_found
 from services.common.ids import PathId
 from services.common.models import PurchasePlan
@@ -20,7 +20,7 @@ from services.common.months import business_today
 from services.common.pagination import Page, Paging
 from services.common.regions import parse_code
 from services.common.transaction import Session
-from services.common.transitions import allowed_actions, step
+from services.common.transitions import advance, allowed_actions
 from services.contract_api.needs.rules import total
 from services.contract_api.plans import rules, store
 from services.contract_api.plans.schemas import (
@@ -142,8 +142,7 @@ async def _move(
     session: Session, principal: Principal, plan_id: int, action: str, if_match: str | None, **values: Any
 ) -> tuple[PurchasePlan, str]:
     plan = await _plan_in_scope(session, principal, plan_id, lock=True)
-    check_if_match(if_match, plan.version)
-    target = step(rules.TRANSITIONS, plan.status, action).target
+    target = advance(rules.TRANSITIONS, plan.status, action, version=plan.version, if_match=if_match)
     if action == "approve":
         rules.check_justifications(plan.warnings, values.get("justifications") or {})
     await store.move(session, plan, target, **values)
