@@ -86,6 +86,13 @@ def uscc_check(first17: str) -> str:
     return _ALPHABET[(31 - total % 31) % 31]
 
 
+def compose(kind: str, region: str, organisation_body: str) -> str:
+    """A valid code from its parts (registration authority + organisation type, the 6-digit region,
+    the 8-character organisation code body): both check characters computed. For demo data and tests."""
+    first17 = kind + region + organisation_body + organisation_check(organisation_body)
+    return first17 + uscc_check(first17)
+
+
 def parse(raw: str) -> Uscc:
     """A valid code (spaces around and lower case accepted), or ``InvalidUscc`` saying why."""
     value = raw.strip().upper()

@@ -5,16 +5,39 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import insert
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import insert, text
+from sqlalchemy.dialects.postgresql import insert as upsert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from services.common.models import Contract, Dispatch
+from services.common.models import Contract, Contractor, Dispatch
+from services.common.uscc import compose
+
+
+async def _contractor(conn: AsyncConnection, contractor_id: int, county: str) -> None:
+    """The contractor a factory contract names (contracts.contractor_id is a foreign key), with the id
+    the test's tokens use; the identity sequence is moved past it so API-made contractors never clash."""
+    row = {
+        "id": contractor_id,
+        "name": f"测试承接主体 {contractor_id}",
+        "uscc": compose("52", county, f"{contractor_id:08d}"),
+        "org_type": "social_organization",
+        "registration_authority": "civil_affairs",
+        "registered_on": date(2020, 1, 1),
+        "employees": 10,
+        "social_insurance_enrollees": 10,
+        "region_code": county,
+    }
+    await conn.execute(upsert(Contractor).values(**row).on_conflict_do_nothing())
+    await conn.execute(
+        text("SELECT setval(pg_get_serial_sequence('contractors', 'id'), (SELECT max(id) FROM contractors))")
+    )
 
 
 async def contract(
     engine: AsyncEngine, county: str, *, status: str = "active", contractor_id: int = 7
 ) -> int:
     async with engine.begin() as conn:
+        await _contractor(conn, contractor_id, county)
         return int(
             (
                 await conn.execute(

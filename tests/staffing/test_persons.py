@@ -300,16 +300,17 @@ async def test_suspended_contract_still_counts_terminated_does_not(
     pid = int(str((await _create(api, tokens))["id"]))
     check = {**ELIGIBLE, "person_id": pid, "on_date": "2025-03-01"}
     cid = await contract(engine, "530102", status="terminated")
-    await dispatch(engine, cid, pid, "530102001001")
+    await dispatch(engine, cid, pid, "530102001001", end=date(2025, 6, 30))
     assert (await api.post("/api/v1/assistant-eligibility", json=check, headers=tokens.headers())).json()[
         "eligible"
     ] is True
     suspended = await contract(engine, "530102", status="suspended")
-    await dispatch(engine, suspended, pid, "530102001001", end=date(2025, 3, 1))
-    r = await api.post("/api/v1/assistant-eligibility", json=check, headers=tokens.headers())
+    await dispatch(engine, suspended, pid, "530102001001", start=date(2025, 7, 1), end=date(2025, 9, 1))
+    on_last_day = {**check, "on_date": "2025-09-01"}
+    r = await api.post("/api/v1/assistant-eligibility", json=on_last_day, headers=tokens.headers())
     assert [x["code"] for x in r.json()["reasons"]] == ["ALREADY_DISPATCHED"]  # end_date is inclusive
     day_after = await api.post(
-        "/api/v1/assistant-eligibility", json={**check, "on_date": "2025-03-02"}, headers=tokens.headers()
+        "/api/v1/assistant-eligibility", json={**check, "on_date": "2025-09-02"}, headers=tokens.headers()
     )
     assert day_after.json()["eligible"] is True
 

@@ -1,7 +1,7 @@
 """Every table of the shared database, imported here so Alembic sees the whole metadata."""
 
 from services.common.models.base import Base
-from services.common.models.contracts import Contract, Contractor, Debarment, Dispatch
+from services.common.models.contracts import Contract, Contractor, Debarment, Dispatch, PayrollRecord
 from services.common.models.gateway import LoginAttempt, ServiceClient, User
 from services.common.models.infra import AuditEvent, Event, IdempotencyKey, RevokedToken
 from services.common.models.purchasing import (
@@ -39,6 +39,7 @@ __all__ = [
     "Event",
     "IdempotencyKey",
     "LoginAttempt",
+    "PayrollRecord",
     "Person",
     "Procurement",
     "PurchaseNeed",

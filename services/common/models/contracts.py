@@ -1,8 +1,5 @@
-"""Contractors, debarments, contracts and dispatches. Owner: contract_api (staffing_api reads
-contracts and dispatches for quotas and work logs).
-
-Contracts and dispatches have only the columns quotas need yet; the contract lifecycle adds the rest
-with an expand migration.
+"""Contractors, debarments, contracts, dispatches and payroll records. Owner: contract_api
+(staffing_api reads contracts and dispatches for quotas, eligibility and work logs).
 """
 
 from __future__ import annotations
@@ -13,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
@@ -25,8 +23,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSONB, ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.common.models.base import Base, RegionCode
@@ -143,7 +142,7 @@ class Contract(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     county_code: Mapped[str] = mapped_column(RegionCode(), ForeignKey("regions.code"))
-    contractor_id: Mapped[int] = mapped_column(BigInteger)
+    contractor_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("contractors.id"))
     status: Mapped[str] = mapped_column(String(20), server_default="draft")
     # A draft made by an award has no term yet; from `authorize` on it must (the lifecycle sets it).
     start_date: Mapped[date | None] = mapped_column(Date)
@@ -181,6 +180,14 @@ class Dispatch(Base):
         ),
         CheckConstraint("(end_date IS NULL) = (end_reason IS NULL)", name="end_has_reason"),
         CheckConstraint("monthly_wage > 0", name="wage_positive"),
+        # One dispatch at a time per person (§二(二) 专职): no two periods of one person overlap. The
+        # person id as a one-point range keeps this within core GiST (no btree_gist extension).
+        ExcludeConstraint(
+            (text("int8range(person_id, person_id, '[]')"), "&&"),
+            (text("daterange(start_date, end_date, '[]')"), "&&"),
+            name="one_dispatch_at_a_time",
+            using="gist",
+        ),
         Index("ix_dispatches_region_code", "region_code"),
         Index("ix_dispatches_person_id", "person_id"),
         Index("ix_dispatches_contract_id", "contract_id"),
@@ -197,4 +204,25 @@ class Dispatch(Base):
     end_reason: Mapped[str | None] = mapped_column(String(20))
     labor_contract_signed_on: Mapped[date] = mapped_column(Date)
     declarations: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class PayrollRecord(Base):
+    """A month's wage and social insurance for one dispatch (§六(二) 按月发放薪酬并办理社会保险)."""
+
+    __tablename__ = "payroll_records"
+    __table_args__ = (
+        UniqueConstraint("dispatch_id", "month", name="uq_payroll_records_one_per_month"),
+        CheckConstraint("extract(day FROM month) = 1", name="month_first_day"),
+        CheckConstraint("gross_wage >= 0", name="wage_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    dispatch_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("dispatches.id"))
+    month: Mapped[date] = mapped_column(Date)  # the first day of the month paid for
+    gross_wage: Mapped[Decimal] = mapped_column(Numeric(16, 2))
+    paid_on: Mapped[date] = mapped_column(Date)
+    social_insurance_paid: Mapped[bool] = mapped_column(Boolean)
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -4,7 +4,7 @@ transition of ``rules.TRANSITIONS``, each audited and sent to the change feed.""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated
 
 from fastapi import Depends, Header, Query, Response
@@ -42,6 +42,9 @@ from services.contract_api.contracts.schemas import (
     Termination,
     WorkPlan,
 )
+from services.contract_api.dispatches import rules as dispatch_rules
+from services.contract_api.dispatches import store as dispatches
+from services.contract_api.dispatches.schemas import DispatchRead
 
 router = make_router(prefix="/api/v1", tags=["contracts"])
 Reader = Annotated[Principal, Depends(require(*READ_ROLES, "contractor", scope="contracts:read"))]
@@ -101,6 +104,18 @@ async def _changed(
 
 
 Apply = Callable[[Contract], Awaitable[None]]
+
+
+async def _end_dispatches(session: Session, principal: Principal, contract: Contract, last_day: date) -> None:
+    """A contract that ends takes its open dispatches with it (`contract_ended`), so the quotas stop
+    counting them and the person may be dispatched again."""
+    for d in await dispatches.open_under(session, contract.id):
+        d.end_date, d.end_reason = dispatch_rules.contract_end_day(d.start_date, last_day), "contract_ended"
+        await session.flush()
+        record_change(
+            session, principal, action="ended", resource="dispatch", resource_id=str(d.id),
+            region=d.region_code, data=DispatchRead.model_validate(d).model_dump(mode="json"),
+        )  # fmt: skip
 
 
 async def _transition(
@@ -283,8 +298,14 @@ async def resume(
 async def complete(
     contract_id: PathId, principal: County, session: Session, response: Response, if_match: IfMatch = None
 ) -> ContractRead:
-    """履行完毕 (the county official closes a fulfilled contract)."""
-    return await _transition(session, principal, contract_id, "complete", if_match, response)
+    """履行完毕 (the county official closes a fulfilled contract; its open dispatches end on the
+    contract's last day, or today if that is earlier)."""
+
+    async def close(c: Contract) -> None:
+        today = business_today(_today())
+        await _end_dispatches(session, principal, c, min(today, c.end_date or today))
+
+    return await _transition(session, principal, contract_id, "complete", if_match, response, close)
 
 
 @router.post("/contracts/{contract_id}/terminate", response_model=ContractRead, responses=PROBLEMS)
@@ -292,14 +313,16 @@ async def terminate(
     contract_id: PathId, body: Termination, principal: County, session: Session, response: Response,
     if_match: IfMatch = None,
 ) -> ContractRead:  # fmt: skip
-    """解除合同 (the county official). `serious: true` (情节严重、造成恶劣社会影响) debars the contractor
-    for `debar_months` (12–36, default 36) from today: it can then neither bid, be awarded nor sign."""
+    """解除合同 (the county official; open dispatches end today). `serious: true` (情节严重、造成恶劣社会
+    影响) debars the contractor for `debar_months` (12–36, default 36) from today: it can then neither
+    bid, be awarded nor sign."""
     today = business_today(_today())
     months = body.debar_months if body.debar_months is not None else rules.DEBAR_MONTHS_DEFAULT
     until = rules.debarment_until(today, months) if body.serious else None
 
     async def record(c: Contract) -> None:
         c.termination = {"reason": body.reason.strip(), "serious": body.serious, "on": today.isoformat()}
+        await _end_dispatches(session, principal, c, today)
         if until is not None:
             await store.add_debarment(
                 session,
