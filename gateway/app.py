@@ -72,6 +72,8 @@ class Gateway:
         self.keys = CachedPublicKeys(KeyStore(settings.keys_dir), settings.key_reload_interval)
         self.metrics = Metrics()
         self.per_sub = TokenBuckets(settings.rate_per_sub, settings.burst_per_sub)
+        # Public routes need no token, so the only key a stranger brings is its address.
+        self.per_address = TokenBuckets(settings.public_rate, settings.public_burst)
         self._document: dict[str, Any] | None = None
         self.ops = Starlette(
             routes=[
@@ -127,12 +129,15 @@ class Gateway:
             upstream = routing.resolve(path)
             if upstream is None:
                 raise not_found("接口", "endpoint")
-            if not routing.is_public(path):
+            if routing.is_public(path):
+                client = scope.get("client")
+                wait = self.per_address.take(client[0] if client else "-")
+            else:
                 headers = [v.decode("latin-1") for k, v in scope["headers"] if k == b"authorization"]
                 principal = await self.verifier.authenticate(headers, scope.get("query_string", b""))
                 wait = self.per_sub.take(principal.sub)
-                if wait > 0:
-                    raise rate_limited(wait)
+            if wait > 0:
+                raise rate_limited(wait)
             limit = body_limit(path, self.settings.body_limit, self.settings.import_body_limit)
             await proxy.forward(
                 self.transports[upstream],

@@ -118,6 +118,8 @@ def settings(data_dir: Path) -> Settings:
         # Limits are tested on their own; elsewhere they would only make tests order-dependent.
         rate_per_sub=10_000.0,
         burst_per_sub=10_000,
+        public_rate=10_000.0,
+        public_burst=10_000,
         signin_rate=10_000.0,
         signin_burst=10_000,
         cors_origins=["https://portal.example.gov.cn"],

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Any
 
@@ -27,3 +28,24 @@ Money = Annotated[
     Field(max_digits=16, decimal_places=2, ge=0),
     PlainSerializer(lambda d: f"{d:.2f}", return_type=str, when_used="json"),
 ]
+
+
+def exact_json(value: Any) -> bytes:
+    """JSON text in which every ``Decimal`` is a JSON number written digit for digit (standards such as
+    OCDS want amounts as numbers; going through ``float`` could change a fen). Other values as
+    ``json.dumps`` writes them, keys in the given order."""
+
+    def write(v: Any) -> str:
+        if isinstance(v, Decimal):
+            return format(v, "f")
+        if isinstance(v, dict):
+            return (
+                "{"
+                + ",".join(json.dumps(str(k), ensure_ascii=False) + ":" + write(x) for k, x in v.items())
+                + "}"
+            )
+        if isinstance(v, list | tuple):
+            return "[" + ",".join(write(x) for x in v) + "]"
+        return json.dumps(v, ensure_ascii=False)
+
+    return write(value).encode()

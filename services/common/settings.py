@@ -40,6 +40,10 @@ class Settings(BaseSettings):
         description="postgresql:// URL; unset means the embedded PostgreSQL in data_dir/pg",
     )
     province_code: str = Field("53", description="The deployment's province (Yunnan)")
+    ocds_prefix: str = Field(
+        "ocds-jzyn53", description="OCDS ocid prefix (replace with the one registered with the OCP)"
+    )
+    publisher: str = Field("云南省民政厅", description="publisher named in the public OCDS packages")
 
     token_issuer: str = "jiuzhu"  # noqa: S105 - a name, not a secret
     token_audience: str = "jiuzhu-api"  # noqa: S105 - a name, not a secret
@@ -64,6 +68,8 @@ class Settings(BaseSettings):
     signin_burst: int = Field(20, description="sign-in burst per client address")
     rate_per_sub: float = Field(20.0, description="API requests per second per token subject")
     burst_per_sub: int = Field(40, description="API burst per token subject")
+    public_rate: float = Field(5.0, description="public (no token) requests per second per client address")
+    public_burst: int = Field(30, description="public burst per client address")
     body_limit: int = Field(1024 * 1024, description="bytes; larger bodies get 413")
     import_body_limit: int = Field(20 * 1024 * 1024, description="bytes, on import endpoints")
     cors_origins: list[str] = Field(

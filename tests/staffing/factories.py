@@ -48,6 +48,7 @@ async def contract(
                         status=status,
                         start_date=date(2025, 1, 1),
                         end_date=date(2027, 12, 31),
+                        signed_on=None if status in ("draft", "authorized") else date(2024, 12, 20),
                     )
                     .returning(Contract.id)
                 )

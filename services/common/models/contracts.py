@@ -138,6 +138,7 @@ class Contract(Base):
             name="payment_schedule",
         ),
         CheckConstraint("length(county_code) = 6", name="county_level"),
+        CheckConstraint("status IN ('draft', 'authorized') OR signed_on IS NOT NULL", name="signed_has_date"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -157,6 +158,7 @@ class Contract(Base):
         JSONB
     )  # 临时接管预案 {unit, contact, summary}
     work_plan: Mapped[str | None] = mapped_column(Text)  # 工作方案, filed by the contractor
+    signed_on: Mapped[date | None] = mapped_column(Date)  # the business day of `sign` (disclosure's year)
     acknowledged_by: Mapped[str | None] = mapped_column(String(200))  # 备案: who acknowledged it
     takeover: Mapped[dict[str, str] | None] = mapped_column(JSONB)  # the takeover in force while suspended
     termination: Mapped[dict[str, Any] | None] = mapped_column(JSONB)  # {reason, serious, on}

@@ -67,7 +67,7 @@ def contract_read(c: Contract) -> ContractRead:
         bid_id=c.bid_id, amount=c.amount, status=c.status, start_date=c.start_date, end_date=c.end_date,
         posts=[Post.model_validate(p) for p in c.posts or []], payment_schedule=c.payment_schedule,
         takeover_plan=TakeoverPlan.model_validate(c.takeover_plan) if c.takeover_plan else None,
-        work_plan=c.work_plan, acknowledged_by=c.acknowledged_by, takeover=c.takeover,
+        signed_on=c.signed_on, work_plan=c.work_plan, acknowledged_by=c.acknowledged_by, takeover=c.takeover,
         termination=c.termination, allowed_actions=allowed_actions(rules.TRANSITIONS, c.status),
         version=c.version, updated_at=c.updated_at,
     )  # fmt: skip
@@ -216,8 +216,10 @@ async def sign(
         contractor = await contractors.get(session, c.contractor_id)
         if contractor is None or contractor_rules.ineligibility(organisation_of(contractor)):
             raise invalid("CONTRACTOR_INELIGIBLE", "承接主体不具备资格", "The contractor may not be hired")
-        if await contractors.is_debarred(session, contractor.id, business_today(_today())):
+        today = business_today(_today())
+        if await contractors.is_debarred(session, contractor.id, today):
             raise invalid("CONTRACTOR_DEBARRED", "承接主体处于禁止参与期内", "The contractor is debarred")
+        c.signed_on = today
 
     return await _transition(session, principal, contract_id, "sign", if_match, response, check)
 

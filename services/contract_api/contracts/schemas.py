@@ -87,6 +87,7 @@ class ContractRead(BaseModel):
     posts: list[Post] = Field(description="岗位 (posts)")
     payment_schedule: str | None = Field(description="支付周期 (payment schedule)")
     takeover_plan: TakeoverPlan | None = Field(description="临时接管预案 (takeover plan)")
+    signed_on: date | None = Field(description="签订日 (day signed)")
     work_plan: str | None = Field(description="工作方案 (work plan)")
     acknowledged_by: str | None = Field(description="备案人 (who acknowledged the filing)")
     takeover: dict[str, str] | None = Field(description="临时接管 (the takeover in force)")

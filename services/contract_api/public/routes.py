@@ -5,17 +5,39 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
+from typing import Annotated
 
-from fastapi import Request, Response
+from fastapi import Query, Request, Response
 
 from services.common.app import router as make_router
+from services.common.errors import DomainError
+from services.common.money import exact_json
 from services.common.months import business_today
+from services.common.pagination import Paging, decode_cursor, encode_cursor
+from services.common.regions import parse_code
+from services.common.settings import Settings
 from services.common.transaction import Session
 from services.contract_api.contractors import store
 from services.contract_api.contractors.schemas import PublicDebarment, PublicDebarmentList
+from services.contract_api.public import ocds
+from services.contract_api.public import store as disclosure
+from services.contract_api.public.schemas import (
+    PublicContract,
+    PublicContractPage,
+    ReleasePackage,
+    posts_count,
+)
 
 router = make_router(prefix="/api/v1/public", tags=["public"])
 MAX_AGE = 60
+NOT_MODIFIED: dict[int | str, dict[str, str]] = {
+    304: {"description": "未变化 (not modified since the ETag held)"}
+}
+Region = Annotated[str | None, Query(description="区划前缀 (purchaser county or above)")]
+Year = Annotated[
+    int | None,
+    Query(ge=2000, le=2100, description="签订年度（未签订的按授予年度） (year signed, or awarded)"),
+]
 
 
 def cached_json(request: Request, body: bytes) -> Response:
@@ -28,10 +50,14 @@ def cached_json(request: Request, body: bytes) -> Response:
     return Response(body, media_type="application/json", headers=headers)
 
 
+def _region(raw: str | None) -> str:
+    return parse_code(raw, "region") if raw is not None else ""
+
+
 @router.get(
     "/debarments",
     response_model=PublicDebarmentList,
-    responses={304: {"description": "未变化 (not modified since the ETag held)"}},
+    responses=NOT_MODIFIED,
     openapi_extra={"security": []},
 )
 async def public_debarments(session: Session, request: Request) -> Response:
@@ -52,3 +78,66 @@ async def public_debarments(session: Session, request: Request) -> Response:
         ]
     )
     return cached_json(request, answer.model_dump_json().encode())
+
+
+@router.get(
+    "/contracts", response_model=PublicContractPage, responses=NOT_MODIFIED, openapi_extra={"security": []}
+)
+async def public_contracts(
+    session: Session, request: Request, paging: Paging, region: Region = None, year: Year = None
+) -> Response:
+    """合同公开 (purchaser, contractor name and USCC, method, winning score, amount, term, status, posts
+    count; no token). By id, `limit`/`cursor` as every list."""
+    after = decode_cursor(paging.cursor) if paging.cursor else None
+    rows = await disclosure.disclosed(
+        session, region=_region(region), year=year, after=after, limit=paging.limit + 1
+    )
+    more = len(rows) > paging.limit
+    rows = rows[: paging.limit]
+    page = PublicContractPage(
+        items=[
+            PublicContract(
+                id=c.contract_id,
+                purchaser_region=c.county_code,
+                purchaser=f"{c.county_name}民政局",
+                contractor_name=c.contractor_name,
+                uscc=c.uscc,
+                method=c.method,
+                winning_score=c.winning_score,
+                amount=c.amount,
+                start_date=c.start_date,
+                end_date=c.end_date,
+                signed_on=c.signed_on,
+                status=c.status,
+                posts_count=posts_count(c.posts),
+            )
+            for c in rows
+        ],
+        next_cursor=encode_cursor(rows[-1].contract_id) if more else None,
+    )
+    return cached_json(request, page.model_dump_json().encode())
+
+
+@router.get(
+    "/ocds/releases",
+    response_model=ReleasePackage,
+    responses={**NOT_MODIFIED, 404: {"description": "没有符合条件的合同 (NO_RELEASES)"}},
+    openapi_extra={"security": []},
+)
+async def public_ocds(
+    session: Session, request: Request, region: Region = None, year: Year = None
+) -> Response:
+    """OCDS 1.1 发布包 (the public contracts as an Open Contracting release package; no token). No
+    matching contract → 404 `NO_RELEASES` (a package holds at least one release)."""
+    rows = await disclosure.disclosed(session, region=_region(region), year=year, after=None, limit=None)
+    if not rows:
+        raise DomainError(
+            "NO_RELEASES", "没有符合条件的合同", "No contract matches: a package needs a release", status=404
+        )
+    settings: Settings = request.app.state.settings
+    counts = await disclosure.tenderers(session, [c.procurement_id for c in rows if c.procurement_id])
+    body = ocds.package(
+        rows, prefix=settings.ocds_prefix, uri=str(request.url), publisher=settings.publisher,
+        published=max(c.updated_at for c in rows), tenderers=counts,
+    )  # fmt: skip
+    return cached_json(request, exact_json(body))
