@@ -82,7 +82,7 @@ def running_stack(
         env["PYTHONPATH"] = str(source)  # ahead of the editable install of this checkout
     log = (data_dir / "stack.log").open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "services.common.cli", "up", "--port", str(port)],
+        [sys.executable, "-m", "jiuzhu.cli", "up", "--port", str(port)],
         env=env,
         cwd=source,
         stdout=log,

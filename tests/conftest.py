@@ -23,8 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from gateway.app import create_app as create_gateway
 from services.common.auth.keys import KeyStore
 from services.common.auth.tokens import mint
-from services.common.cli import migrate
 from services.common.database import async_url, start_embedded
+from services.common.health import migrate
 from services.common.settings import Settings
 from services.contract_api.app import create_app as create_contract
 from services.penalty_api.app import create_app as create_penalty

@@ -9,15 +9,15 @@ from pathlib import Path
 import jwt
 import pytest
 
+from jiuzhu.cli import main
 from services.common.auth.keys import CachedPublicKeys, KeyStore
 from services.common.auth.tokens import TokenVerifier
-from services.common.cli import main
 from services.common.settings import Settings
 
 
 def run(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(  # noqa: S603 - our own CLI
-        [sys.executable, "-m", "services.common.cli", *args],
+        [sys.executable, "-m", "jiuzhu.cli", *args],
         capture_output=True,
         text=True,
         env={"JIUZHU_DATA_DIR": str(data_dir), "PATH": "/usr/bin:/bin"},
@@ -105,7 +105,7 @@ async def test_user_and_client_add(db_url: str, tmp_path: Path, engine: object) 
 
     def cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
         return subprocess.run(  # noqa: S603 - our own CLI
-            [sys.executable, "-m", "services.common.cli", *args],
+            [sys.executable, "-m", "jiuzhu.cli", *args],
             input=stdin,
             capture_output=True,
             text=True,

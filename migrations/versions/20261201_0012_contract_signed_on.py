@@ -1,6 +1,7 @@
 """contract_api: the day a contract was signed (expand: nullable, backfilled, then checked)
 
-Public disclosure files contracts under the year they were signed.
+Public disclosure files contracts under the year they were signed. A contract terminated before
+signing has none.
 
 Revision ID: 20261201_0012
 Revises: 20261201_0011
@@ -23,12 +24,13 @@ def upgrade() -> None:
     # Contracts signed before this column existed: the best record of the day is their last change.
     op.execute(
         "UPDATE contracts SET signed_on = (updated_at AT TIME ZONE 'Asia/Shanghai')::date "
-        "WHERE status NOT IN ('draft', 'authorized')"
+        "WHERE status IN ('signed', 'filed', 'acknowledged', 'active', 'suspended', 'completed')"
     )
     op.create_check_constraint(
         op.f("ck_contracts_signed_has_date"),
         "contracts",
-        "status IN ('draft', 'authorized') OR signed_on IS NOT NULL",
+        "signed_on IS NOT NULL OR status NOT IN "
+        "('signed', 'filed', 'acknowledged', 'active', 'suspended', 'completed')",
     )
 
 

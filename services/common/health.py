@@ -38,3 +38,10 @@ async def database_problems(engine: AsyncEngine) -> list[str]:
     if current != head_revision():
         return ["database schema is not at the migrations' head"]
     return []
+
+
+def migrate(url: str) -> None:
+    """Upgrade the database at ``url`` to the newest migration."""
+    from alembic import command
+
+    command.upgrade(alembic_config(url), "head")

@@ -26,12 +26,22 @@ class IdNumber:
         return mask(self.value)
 
 
+def check_character(first17: str) -> str:
+    return _CHECK[sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True)) % 11]
+
+
+def compose(region: str, born: date, sequence: int) -> str:
+    """A valid number from its parts (6-digit region, birth date, 3-digit sequence): for demo data."""
+    first17 = f"{region}{born:%Y%m%d}{sequence:03d}"
+    return first17 + check_character(first17)
+
+
 def parse(raw: str) -> IdNumber:
     """A valid 18-character ID number (``x`` accepted for ``X``), or ``InvalidIdNumber``."""
     value = raw.strip().upper()
     if not _SHAPE.fullmatch(value):
         raise InvalidIdNumber("shape")
-    if _CHECK[sum(int(d) * w for d, w in zip(value[:17], _WEIGHTS, strict=True)) % 11] != value[17]:
+    if check_character(value[:17]) != value[17]:
         raise InvalidIdNumber("check character")
     try:
         born = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))

@@ -45,7 +45,7 @@ def _env(data_dir: Path) -> dict[str, str]:
 
 def _cli(data_dir: Path, *args: str) -> str:
     out = subprocess.run(  # noqa: S603 - our own CLI
-        [sys.executable, "-m", "services.common.cli", *args],
+        [sys.executable, "-m", "jiuzhu.cli", *args],
         env=_env(data_dir),
         capture_output=True,
         text=True,
@@ -57,7 +57,7 @@ def _cli(data_dir: Path, *args: str) -> str:
 
 def _start(data_dir: Path, port: int) -> subprocess.Popen[str]:
     return subprocess.Popen(  # noqa: S603 - our own CLI
-        [sys.executable, "-m", "services.common.cli", "up", "--port", str(port)],
+        [sys.executable, "-m", "jiuzhu.cli", "up", "--port", str(port)],
         env=_env(data_dir),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -164,6 +164,7 @@ def test_up_serves_through_the_gateway_and_stops_cleanly() -> None:
     assert "province_admin @ 53" in output and "/docs" in output
     assert "services run 2 worker process(es) each" in output
     assert "demo-county" in output and password in output
+    assert "demo contracted county 五华区" in output and "# contractor " in output and "# worker " in output
     assert not (data_dir / "pg" / "postmaster.pid").exists(), "PostgreSQL still running"
     # A second start on the same data directory comes up cleanly (and does not seed again).
     again = _start(data_dir, port)
@@ -172,5 +173,5 @@ def test_up_serves_through_the_gateway_and_stops_cleanly() -> None:
     finally:
         assert _stop(again) == []
     second_output = again.stdout.read() if again.stdout else ""
-    assert "seed skipped" in second_output
+    assert "regions and statistics left as they are" in second_output
     shutil.rmtree(data_dir, ignore_errors=True)

@@ -42,6 +42,11 @@ CONTRACT_STATUSES = (
     "terminated",
 )
 
+# From `sign` on a contract has its signing day (one terminated before signing has none).
+SIGNED_HAS_DATE = (
+    "signed_on IS NOT NULL OR status NOT IN "
+    "('signed', 'filed', 'acknowledged', 'active', 'suspended', 'completed')"
+)
 
 ORG_TYPES = (
     "social_organization",
@@ -138,7 +143,7 @@ class Contract(Base):
             name="payment_schedule",
         ),
         CheckConstraint("length(county_code) = 6", name="county_level"),
-        CheckConstraint("status IN ('draft', 'authorized') OR signed_on IS NOT NULL", name="signed_has_date"),
+        CheckConstraint(SIGNED_HAS_DATE, name="signed_has_date"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)

@@ -1,4 +1,8 @@
-"""``jiuzhu``: run the stack, migrate, seed, mint development tokens, rotate signing keys."""
+"""``jiuzhu``: run the stack, migrate, seed, mint development tokens, rotate signing keys.
+
+It stands above the services and the gateway (it starts them and seeds every service's demo data),
+so ``services.common`` — the ground floor they share — imports nothing of theirs.
+"""
 
 from __future__ import annotations
 
@@ -10,16 +14,17 @@ import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
+from jiuzhu import demo
 from services.common.auth.keys import KeyStore
 from services.common.auth.tokens import ROLES, mint
 from services.common.database import async_url, embedded_url, start_embedded
+from services.common.health import migrate
 from services.common.pii import load_vault
 from services.common.settings import Settings, get_settings
 
@@ -64,30 +69,8 @@ class Database:
             self.server = None
 
 
-def migrate(url: str) -> None:
-    from alembic import command
-
-    from services.common.health import alembic_config
-
-    command.upgrade(alembic_config(url), "head")
-
-
-async def _seed(url: str, only_if_empty: bool, data_dir: Path) -> list[str]:
-    from gateway.accounts import ensure_demo_users
-    from services.staffing_api.seed import is_empty, seed
-
-    async def work(conn: AsyncConnection) -> list[str]:
-        if only_if_empty and not await is_empty(conn):
-            lines = ["database already has data; seed skipped"]
-        else:
-            report = await seed(conn)
-            lines = [f"seeded {report.regions_added} regions and {report.stats_added} demo statistics rows"]
-        users = await ensure_demo_users(conn, data_dir)
-        lines.append(f"demo users (passwords kept in {data_dir / 'demo-credentials.txt'}):")
-        lines += [f"  {u.username:<16} {u.password}  {u.role} @ {u.region}" for u in users]
-        return lines
-
-    return await _with_connection(url, work)
+async def _seed(url: str, only_if_empty: bool, settings: Settings) -> demo.Seeded:
+    return await _with_connection(url, lambda conn: demo.seed(conn, settings, only_if_empty=only_if_empty))
 
 
 def cmd_migrate(settings: Settings, _: argparse.Namespace) -> int:
@@ -103,7 +86,7 @@ def cmd_migrate(settings: Settings, _: argparse.Namespace) -> int:
 def cmd_seed(settings: Settings, _: argparse.Namespace) -> int:
     db = Database(settings)
     try:
-        out("\n".join(asyncio.run(_seed(db.url, only_if_empty=False, data_dir=settings.data_dir))))
+        out("\n".join(asyncio.run(_seed(db.url, only_if_empty=False, settings=settings)).lines))
     finally:
         db.close()
     return 0
@@ -238,7 +221,7 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, on_signal)
     try:
         migrate(db.url)
-        seeded = asyncio.run(_seed(db.url, only_if_empty=True, data_dir=data_dir))
+        seeded = asyncio.run(_seed(db.url, only_if_empty=True, settings=settings))
         ports = {name: args.port + i + 1 for i, (name, _) in enumerate(SERVICES)}
         env = {
             **os.environ,
@@ -273,7 +256,7 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
         if not _wait_ready(f"{base}/readyz", procs):
             sys.stderr.write("jiuzhu up: the stack did not become ready\n")
             return 1
-        out("\n".join(seeded))
+        out("\n".join(seeded.lines))
         out(f"\nJiuzhu gateway  {base}    (ready: {base}/readyz, API document: {base}/docs)")
         out(f"  services run {workers} worker process(es) each (--workers, JIUZHU_WORKERS)")
         for name, port in ports.items():
@@ -285,7 +268,9 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
                 settings, KeyStore(settings.keys_dir), role=role, region=region, scope=scope, ttl=ttl
             )
             out(f"\n# {role} @ {region}\n{token}")
-        out("\n(contractor and worker tokens need contractors and persons; mint one with `jiuzhu token`.)")
+        for label, claims in demo.principals(seeded.county):
+            token = mint(settings, KeyStore(settings.keys_dir), ttl=settings.token_ttl_person, **claims)
+            out(f"\n# {label}\n{token}")
         out(
             f'\nTry: curl -H "Authorization: Bearer $TOKEN" {base}/api/v1/regions/53'
             f"\nSign in: curl -d grant_type=password -d username=demo-county -d password=PW {base}/auth/token"
