@@ -67,25 +67,36 @@ def body_too_large(limit: int) -> DomainError:
     )
 
 
-async def _body(receive: Receive, limit: int) -> AsyncIterator[bytes]:
-    """The request body as it arrives, cut off (not buffered first) once it passes ``limit``."""
-    seen = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return
-        chunk = message.get("body", b"")
-        seen += len(chunk)
-        if seen > limit:
-            raise BodyTooLarge
-        if chunk:
-            yield chunk
-        if not message.get("more_body", False):
-            return
+class _Body:
+    """The request body as it arrives, cut off (not buffered first) once it passes ``limit``.
 
+    A body without ``Content-Length`` (chunked) can only be measured while it is sent on. The
+    upstream transport reads it inside its own write, and a transport wraps an exception raised
+    there in its own error (aiohttp's surfaces as a connection error), so ``exceeded`` records the
+    cause for the caller to answer 413 rather than 502."""
 
-async def _read_all(receive: Receive, limit: int) -> bytes:
-    return b"".join([c async for c in _body(receive, limit)])
+    def __init__(self, receive: Receive, limit: int) -> None:
+        self.receive, self.limit = receive, limit
+        self.exceeded = False
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        seen = 0
+        while True:
+            message = await self.receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            seen += len(chunk)
+            if seen > self.limit:
+                self.exceeded = True
+                raise BodyTooLarge
+            if chunk:
+                yield chunk
+            if not message.get("more_body", False):
+                return
+
+    async def read_all(self) -> bytes:
+        return b"".join([c async for c in self.chunks()])
 
 
 async def forward(
@@ -125,10 +136,9 @@ async def forward(
         url += "?" + scope["query_string"].decode("latin-1")
     # Only idempotent reads are retried, so only they are read whole first; writes stream through.
     retryable = method in ("GET", "HEAD")
+    body = _Body(receive, body_limit)
     try:
-        content: bytes | AsyncIterator[bytes] = (
-            await _read_all(receive, body_limit) if retryable else _body(receive, body_limit)
-        )
+        content: bytes | AsyncIterator[bytes] = await body.read_all() if retryable else body.chunks()
     except BodyTooLarge:
         raise body_too_large(body_limit) from None
 
@@ -144,6 +154,8 @@ async def forward(
         except BodyTooLarge:
             raise body_too_large(body_limit) from None
         except httpx.TransportError as exc:
+            if body.exceeded:
+                raise body_too_large(body_limit) from None
             kind = "timeout" if _is_timeout(exc) else "unreachable"
             metrics.upstream_errors.labels(upstream, kind).inc()
             log.warning("upstream %s %s (attempt %d): %s", upstream, kind, attempt + 1, type(exc).__name__)

@@ -12,6 +12,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from services.common.auth.keys import KeyStore
+from services.common.settings import Settings
 from tests.conftest import Tokens
 
 URL = "/api/v1/regions/53"
@@ -72,6 +74,23 @@ async def test_unknown_kid(api: httpx.AsyncClient, tokens: Tokens) -> None:
             URL, headers={"Authorization": f"Bearer {tokens.sign(tokens.claims(), {'kid': 'nope'})}"}
         )
     )
+
+
+async def test_a_rotated_key_verifies_at_once_even_right_after_a_refresh(
+    api: httpx.AsyncClient, tokens: Tokens, settings: Settings
+) -> None:
+    """Issue 9: a refresh just before `jiuzhu keys rotate` used to refuse the new key's tokens for
+    up to `key_reload_interval` (10 s). Both the gateway and the services must accept them at once."""
+    old = {"Authorization": f"Bearer {tokens.sign(tokens.claims())}"}
+    forged = tokens.sign(tokens.claims(), {"kid": "A" * 16})  # unknown: forces the directory re-read
+    _invalid(await api.get(URL, headers={"Authorization": f"Bearer {forged}"}))
+    KeyStore(settings.keys_dir).rotate()
+    fresh = {"Authorization": f"Bearer {tokens.sign(tokens.claims())}"}
+    assert (await api.get(URL, headers=fresh)).status_code == 200
+    assert (await api.get(URL, headers=old)).status_code == 200
+    _invalid(await api.get(URL, headers={"Authorization": f"Bearer {forged}"}))
+    traversal = tokens.sign(tokens.claims(), {"kid": "../../../../etc/x"})
+    _invalid(await api.get(URL, headers={"Authorization": f"Bearer {traversal}"}))
 
 
 async def test_bad_signature(api: httpx.AsyncClient, tokens: Tokens) -> None:

@@ -322,3 +322,22 @@ async def test_every_service_reverifies_tokens(stack: Stack, tokens: Tokens) -> 
         assert bad.status_code == 401 and 'error="invalid_token"' in bad.headers["www-authenticate"], name
         ok = await client.get("/api/v1/anything", headers=tokens.headers())
         assert ok.status_code == 404 and ok.json()["code"] == "NOT_FOUND", name
+
+
+async def test_chunked_body_over_the_limit_is_413_through_a_real_upstream(
+    settings: Settings, db_url: str, tokens: Tokens, live_staffing: httpx.AsyncClient
+) -> None:
+    """A body without Content-Length is measured while aiohttp sends it on to a real uvicorn; the
+    limit hit inside that write is still the client's 413, not a 502."""
+
+    async def chunks(n: int) -> AsyncIterator[bytes]:
+        for _ in range(n):
+            yield b"x" * (64 * 1024)
+
+    real = settings.model_copy(update={"upstream_staffing": str(live_staffing.base_url).rstrip("/")})
+    async with gateway_with(real, db_url, {}) as gw:
+        r = await gw.post("/api/v1/work-logs", content=chunks(40), headers=tokens.headers())  # 2.5 MiB
+        assert r.status_code == 413 and r.json()["code"] == "BODY_TOO_LARGE", r.text
+        small = await gw.post("/api/v1/work-logs", content=chunks(1), headers=tokens.headers())
+        assert small.status_code == 422  # under the limit it reaches the service (no JSON body: 422)
+        assert (await gw.get("/api/v1/regions/53", headers=tokens.headers())).status_code == 200

@@ -11,6 +11,7 @@ import base64
 import hashlib
 import json
 import os
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm
 
 PublicKey = ec.EllipticCurvePublicKey
+# A kid is a shortened RFC 7638 thumbprint: 16 base64url characters (never a path).
+KID_SHAPE = re.compile(r"[A-Za-z0-9_-]{16}")
 
 
 def _thumbprint(public: PublicKey) -> str:
@@ -75,6 +78,17 @@ class KeyStore:
             raise TypeError("signing key is not an EC key")
         return kid, key
 
+    def public_key(self, kid: str) -> PublicKey | None:
+        """The one public key named ``kid``, read from its file, or None (also for a malformed kid)."""
+        if not KID_SHAPE.fullmatch(kid):
+            return None
+        path = self.directory / f"{kid}.pub.pem"
+        try:
+            key = serialization.load_pem_public_key(path.read_bytes())
+        except (FileNotFoundError, ValueError):
+            return None
+        return key if isinstance(key, ec.EllipticCurvePublicKey) else None
+
     def public_keys(self) -> dict[str, PublicKey]:
         keys: dict[str, PublicKey] = {}
         if not self.directory.exists():
@@ -87,7 +101,13 @@ class KeyStore:
 
 
 class CachedPublicKeys:
-    """The public keys a verifier trusts, re-read at most every ``min_interval`` seconds on a miss."""
+    """The public keys a verifier trusts.
+
+    On an unknown ``kid`` the verifier first looks for that key's own file: `jiuzhu keys rotate`
+    writes the public key before it repoints ``current``, so a token the deployment signed always
+    finds its key — even right after another refresh (the whole-directory re-read is limited to one
+    per ``min_interval`` seconds, and once was what refused new tokens for up to that long). The
+    look-up is one ``open`` of a name checked against the kid's shape; a forged kid costs no more."""
 
     def __init__(self, store: KeyStore, min_interval: float) -> None:
         self.store = store
@@ -97,6 +117,11 @@ class CachedPublicKeys:
 
     def get(self, kid: str) -> PublicKey | None:
         key = self._keys.get(kid)
+        if key is None:
+            key = self.store.public_key(kid)
+            if key is not None:
+                self._keys = {**self._keys, kid: key}
+                return key
         if key is None and time.monotonic() - self._loaded_at >= self.min_interval:
             self._keys = self.store.public_keys()
             self._loaded_at = time.monotonic()
