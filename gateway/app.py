@@ -11,7 +11,6 @@ from typing import Any
 
 import aiohttp
 import httpx
-from fastapi.openapi.docs import get_swagger_ui_html
 from httpx_aiohttp import AiohttpTransport
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
@@ -25,7 +24,7 @@ from gateway import openapi, proxy, routing
 from gateway.frontdoor import FrontDoor, Metrics
 from gateway.limits import TokenBuckets, body_limit, retry_after
 from gateway.signin import SignIn
-from services.common import problems
+from services.common import problems, swagger
 from services.common.auth.keys import CachedPublicKeys, KeyStore
 from services.common.auth.revocation import RevocationList
 from services.common.auth.tokens import TokenVerifier
@@ -82,7 +81,7 @@ class Gateway:
                 Route("/.well-known/jwks.json", self.jwks),
                 Route("/metrics", self.metrics_text),
                 Route("/openapi.json", self.openapi_json),
-                Route("/docs", self.docs),
+                *swagger.routes("/openapi.json", "Jiuzhu 救助 API"),
                 Route("/auth/token", self.token, methods=["POST"]),
                 Route("/auth/revoke", self.revoke, methods=["POST"]),
             ],
@@ -206,9 +205,6 @@ class Gateway:
                 documents[name] = r.json()
             self._document = openapi.merge(documents, "Jiuzhu 救助 API", "0.1.0")
         return JSONResponse(self._document)
-
-    async def docs(self, _request: Request) -> Response:
-        return get_swagger_ui_html(openapi_url="/openapi.json", title="Jiuzhu 救助 API")
 
     async def not_found(self, request: Request, exc: Exception) -> Response:
         status = getattr(exc, "status_code", 404)

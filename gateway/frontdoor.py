@@ -34,6 +34,14 @@ OPS_PATHS = frozenset(
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
+# Swagger UI: its own inline start-up script and styles, everything else from the gateway itself, so
+# the browser is told not to fetch from anywhere else.
+DOCS_CSP = (
+    b"default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    b"img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'"
+)
+
+
 class Metrics:
     """Each gateway has its own registry (tests build many gateways in one process)."""
 
@@ -105,6 +113,7 @@ class FrontDoor:
         path: str = scope["path"]
         authenticated = any(k == b"authorization" for k, _ in scope["headers"])
         api = path.startswith(API_PREFIX)
+        docs = path == "/docs" or path.startswith("/docs/")
         status = 500
 
         async def send_with_headers(message: Message) -> None:
@@ -117,6 +126,8 @@ class FrontDoor:
                     headers.append(
                         (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'")
                     )
+                elif docs:
+                    headers.append((b"content-security-policy", DOCS_CSP))
                 if authenticated or path == "/auth/token":
                     headers = [(k, v) for k, v in headers if k.lower() != b"cache-control"]
                     headers.append((b"cache-control", b"no-store"))

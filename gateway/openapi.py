@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from gateway.routing import is_public, resolve
+from services.common.problem_docs import problem_response
 
 REF = "#/components/schemas/"
 
@@ -189,10 +190,17 @@ def merge(documents: Mapping[str, dict[str, Any]], title: str, version: str) -> 
             schemas.setdefault(renames.get(name, name), schema)
         for path, item in doc.get("paths", {}).items():
             if resolve(path) == service:
-                if is_public(path):
-                    for op in item.values():
-                        if isinstance(op, dict):
-                            op["security"] = []
+                for op in item.values():
+                    if not isinstance(op, dict):
+                        continue
+                    if is_public(path):
+                        op["security"] = []
+                    # What the gateway itself may answer in front of any service operation.
+                    gateway_statuses = ["429", "502", "504"] + (["413"] if "requestBody" in op else [])
+                    responses = op.setdefault("responses", {})
+                    for status in gateway_statuses:
+                        responses.setdefault(status, problem_response(status))
+                    op["responses"] = dict(sorted(responses.items()))
                 paths[path] = item
     return {
         "openapi": "3.1.0",

@@ -10,7 +10,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 
-from services.common import problems
+from services.common import problem_docs, problems, swagger
 from services.common.auth.deps import authenticate
 from services.common.auth.keys import CachedPublicKeys, KeyStore
 from services.common.auth.revocation import RevocationList
@@ -59,7 +59,15 @@ def create_service_app(
         finally:
             await db.dispose()
 
-    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.router.routes.extend(swagger.routes("/openapi.json", f"{title} API"))
     app.state.service_name = name
     app.state.settings = settings
     problems.install(app)
@@ -99,7 +107,7 @@ def create_service_app(
                 "description": "访问令牌 (ES256 JWT from the gateway's /auth/token or `jiuzhu token`)",
             }
             schema["security"] = [{"bearer": []}]
-            app.openapi_schema = schema
+            app.openapi_schema = problem_docs.declare(schema)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
