@@ -92,7 +92,9 @@ class Gateway:
     @asynccontextmanager
     async def lifespan(self, _app: Starlette) -> AsyncIterator[None]:
         configure_logging("gateway")
-        self.db = Database(self.database_url or resolve_url(self.settings), pool_size=4)
+        self.db = Database(
+            self.database_url or resolve_url(self.settings), pool_size=4, role=self.settings.db_role
+        )
         self.revoked = RevocationList(self.db.engine, self.settings.revocation_cache_seconds)
         self.verifier = TokenVerifier(self.settings, self.keys, self.revoked.contains)
         self.signin = SignIn(self.settings, self.db.engine, self.verifier, self.revoked, self.clock)

@@ -48,6 +48,7 @@ def create_service_app(
             database_url or resolve_url(settings),
             pool_size=settings.db_pool_size,
             idle_in_transaction_timeout=settings.db_idle_in_transaction_timeout,
+            role=settings.db_role,
         )
         keys = CachedPublicKeys(KeyStore(settings.keys_dir), settings.key_reload_interval)
         revoked = RevocationList(db.engine, settings.revocation_cache_seconds)

@@ -54,7 +54,13 @@ def resolve_url(settings: Settings) -> str:
 
 
 class Database:
-    def __init__(self, url: str, pool_size: int = 10, idle_in_transaction_timeout: int = 60) -> None:
+    def __init__(
+        self, url: str, pool_size: int = 10, idle_in_transaction_timeout: int = 60, role: str | None = None
+    ) -> None:
+        server_settings = {"idle_in_transaction_session_timeout": str(idle_in_transaction_timeout * 1000)}
+        if role is not None:
+            # SET ROLE at connection start: a service never holds more than the role grants it.
+            server_settings["role"] = role
         self.engine: AsyncEngine = create_async_engine(
             # Error messages never carry bound parameters: they may hold ID numbers or phone numbers.
             url,
@@ -64,11 +70,7 @@ class Database:
             pool_size=pool_size,
             max_overflow=0,
             hide_parameters=True,
-            connect_args={
-                "server_settings": {
-                    "idle_in_transaction_session_timeout": str(idle_in_transaction_timeout * 1000),
-                }
-            },
+            connect_args={"server_settings": server_settings},
         )
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, class_=AsyncSession)
 

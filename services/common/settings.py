@@ -81,6 +81,14 @@ class Settings(BaseSettings):
 
     pii_key: str | None = Field(None, description="base64 of 64 bytes; unset: data_dir/secrets/pii.key")
 
+    fault_points: set[str] = Field(
+        default_factory=set, description="crash tests only: points where the process kills itself"
+    )
+    db_role: str | None = Field(
+        "jiuzhu_app",
+        description="role the services take at connection start (migration 0013: no UPDATE/DELETE on the "
+        "ledger); the connecting user must be a member. None: the connecting user's own privileges",
+    )
     db_pool_size: int = Field(
         10, description="connections per service process (and as many again in overflow)"
     )

@@ -84,7 +84,7 @@ def test_purchase_need_to_dispatched_workers_posting_logs() -> None:
         f = Flow(f"http://127.0.0.1:{port}", data_dir)
         _demo_worker_posts_a_log(f, banner)
         _the_flow(f)
-        print("\n".join(f.transcript))  # the flow in brief (pytest -s shows it)
+        print("\n".join(f.transcript))  # noqa: T201 - the flow in brief, shown by pytest -s
     finally:
         assert _stop(proc) == []
         shutil.rmtree(data_dir, ignore_errors=True)

@@ -1,9 +1,24 @@
 """Every table of the shared database, imported here so Alembic sees the whole metadata."""
 
 from services.common.models.base import Base
-from services.common.models.contracts import Contract, Contractor, Debarment, Dispatch, PayrollRecord
+from services.common.models.contracts import (
+    Contract,
+    Contractor,
+    Debarment,
+    Dispatch,
+    Payment,
+    PayrollRecord,
+)
 from services.common.models.gateway import LoginAttempt, ServiceClient, User
 from services.common.models.infra import AuditEvent, Event, IdempotencyKey, RevokedToken
+from services.common.models.penalties import (
+    Appeal,
+    LedgerEntry,
+    LedgerHead,
+    ReplacementRequest,
+    Settlement,
+    Violation,
+)
 from services.common.models.purchasing import (
     Bid,
     BidScore,
@@ -24,6 +39,7 @@ from services.common.models.staffing import (
 )
 
 __all__ = [
+    "Appeal",
     "AuditEvent",
     "Base",
     "Bid",
@@ -38,7 +54,10 @@ __all__ = [
     "EstablishmentPost",
     "Event",
     "IdempotencyKey",
+    "LedgerEntry",
+    "LedgerHead",
     "LoginAttempt",
+    "Payment",
     "PayrollRecord",
     "Person",
     "Procurement",
@@ -47,10 +66,13 @@ __all__ = [
     "PurchasePlan",
     "Region",
     "RegionStats",
+    "ReplacementRequest",
     "RevokedToken",
     "ServiceClient",
+    "Settlement",
     "StaffingRuleSet",
     "Task",
     "User",
+    "Violation",
     "WorkLog",
 ]

@@ -233,3 +233,40 @@ class PayrollRecord(Base):
     version: Mapped[int] = mapped_column(Integer, server_default="1")
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Payment(Base):
+    """A payment to the contractor for a period, net of the deductions penalty_api settles against it.
+
+    Written in two steps around the HTTP call to penalty_api (``contract_api/payments``): ``pending``
+    with its ``payment_ref`` first, ``completed`` with the settlement's figures after."""
+
+    __tablename__ = "payments"
+    __table_args__ = (
+        UniqueConstraint("payment_ref", name="uq_payments_payment_ref"),
+        UniqueConstraint("contract_id", "period", name="uq_payments_contract_period"),
+        CheckConstraint("status IN ('pending', 'completed')", name="status"),
+        CheckConstraint("gross_amount > 0", name="gross_positive"),
+        CheckConstraint(
+            "(status = 'completed') = (net_amount IS NOT NULL AND deductions_applied IS NOT NULL"
+            " AND credit_repaid IS NOT NULL AND completed_at IS NOT NULL)",
+            name="completed_has_figures",
+        ),
+        CheckConstraint(
+            "net_amount IS NULL OR net_amount = gross_amount - deductions_applied + credit_repaid",
+            name="net_from_figures",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    contract_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("contracts.id"))
+    period: Mapped[str] = mapped_column(String(7))  # YYYY-MM or YYYY-Qn
+    gross_amount: Mapped[Decimal] = mapped_column(Numeric(16, 2))
+    payment_ref: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(10), server_default="pending")
+    deductions_applied: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
+    credit_repaid: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
+    net_amount: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

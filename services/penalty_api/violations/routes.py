@@ -1,0 +1,217 @@
+"""Violations (penalties.md *Violations*): a township reports, the county confirms (or dismisses) —
+or creates and confirms in one step — and each confirmation appends exactly one deduction entry to
+the contract's ledger, in the same transaction."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import Depends, Query, Response
+
+from services.common.app import router as make_router
+from services.common.auth.deps import (
+    READ_ROLES,
+    ensure_in_scope,
+    ensure_visible,
+    listed_region,
+    own_org,
+    require,
+)
+from services.common.auth.tokens import Principal
+from services.common.changes import record_change
+from services.common.errors import conflict, forbidden, not_found
+from services.common.ids import MAX_ID, PathId
+from services.common.models import Violation
+from services.common.months import business_today
+from services.common.pagination import Page, Paging
+from services.common.regions import parse_code
+from services.common.transaction import Session
+from services.penalty_api.ledger import store as ledger
+from services.penalty_api.violations import rules, store
+from services.penalty_api.violations.schemas import (
+    Confirm,
+    Dismiss,
+    ViolationCreate,
+    ViolationRead,
+    ViolationSummary,
+)
+
+router = make_router(prefix="/api/v1", tags=["violations"])
+Reporter = Annotated[Principal, Depends(require("township_official", "county_official"))]
+County = Annotated[Principal, Depends(require("county_official"))]
+Reader = Annotated[Principal, Depends(require(*READ_ROLES, "contractor", scope="penalties:read"))]
+PROBLEMS: dict[int | str, dict[str, str]] = {
+    403: {"description": "角色无权 (role may not)"},
+    404: {"description": "不存在或不在管辖范围内 (unknown or out of scope)"},
+    409: {"description": "已作出决定 (VIOLATION_DECIDED)"},
+    422: {"description": "规则校验失败 (MULTIPLIER_OUT_OF_RANGE, dates)"},
+}
+
+
+def today() -> date:
+    return business_today(datetime.now(UTC))
+
+
+async def visible(
+    session: Session, principal: Principal, violation_id: int, *, lock: bool = False
+) -> Violation:
+    found = await store.get(session, violation_id, lock=lock)
+    if found is None:
+        raise not_found("违规", "violation")
+    contract = await store.contract(session, found.contract_id)
+    ensure_visible(
+        principal, found.region_code, contract.contractor_id if contract else -1, "违规", "violation"
+    )
+    return found
+
+
+def _changed(session: Session, principal: Principal, v: Violation, action: str) -> ViolationRead:
+    out = ViolationRead.model_validate(v)
+    record_change(
+        session, principal, action=action, resource="violation", resource_id=str(v.id), region=v.region_code,
+        data=out.model_dump(mode="json"),
+    )  # fmt: skip
+    return out
+
+
+async def _confirm(
+    session: Session, principal: Principal, v: Violation, multiplier: Decimal, decided: date
+) -> None:
+    """Fix the deduction from its inputs, then chain it: the head lock is the last thing taken."""
+    found = await store.dispatch(session, v.dispatch_id)
+    if found is None:  # a foreign key: cannot happen
+        raise not_found("派遣", "dispatch")
+    d, contract = found
+    base = rules.base(contract.posts or [], d.posting_level, d.region_code, d.monthly_wage)
+    amount = rules.deduction(rules.check_multiplier(multiplier), base)
+    new = ledger.NewEntry(contract_id=v.contract_id, entry_type="deduction", amount=amount, violation_id=v.id)
+    entry = await ledger.append(
+        session, new, created_by=principal.sub, request_id=session.info.get("request_id", "-")
+    )
+    v.status, v.base, v.multiplier, v.amount = "confirmed", base, multiplier, amount
+    v.ledger_seq, v.decided_on = entry.seq, decided
+    v.version += 1
+    v.updated_at = datetime.now(UTC)
+    await session.flush()
+
+
+@router.post("/violations", status_code=201, response_model=ViolationRead, responses=PROBLEMS)
+async def create_violation(
+    body: ViolationCreate, principal: Reporter, session: Session, response: Response
+) -> ViolationRead:
+    """报告违规 (a township official for a posting in its township: `reported`). A county official of
+    the posting's county may give `multiplier` to confirm at once: one deduction entry is chained.
+    A dispatch of a terminated contract is still recorded."""
+    found = await store.dispatch(session, body.dispatch_id)
+    if found is None:
+        raise not_found("派遣", "dispatch")
+    d, _contract = found
+    ensure_in_scope(principal, d.region_code, "派遣", "dispatch")
+    if body.multiplier is not None and principal.role != "county_official":
+        raise forbidden("只有县级民政部门可以认定并扣减", "Only the county official confirms a deduction")
+    now = today()
+    rules.check_found(body.occurred_on, body.discovered_on, now)
+    decided = body.decided_on or now
+    if body.multiplier is not None:
+        rules.check_multiplier(body.multiplier)
+        rules.check_decided(decided, body.discovered_on, now)
+    v = Violation(
+        dispatch_id=d.id, contract_id=d.contract_id, region_code=d.region_code, kind=body.kind,
+        occurred_on=body.occurred_on, discovered_on=body.discovered_on, description=body.description.strip(),
+        evidence=[e.model_dump() for e in body.evidence], serious_social_impact=body.serious_social_impact,
+        status="reported", reported_by=principal.sub,
+    )  # fmt: skip
+    await store.add(session, v)
+    if body.multiplier is not None:
+        await _confirm(session, principal, v, body.multiplier, decided)
+    response.headers["Location"] = f"/api/v1/violations/{v.id}"
+    return _changed(session, principal, v, "confirmed" if body.multiplier is not None else "reported")
+
+
+@router.post("/violations/{violation_id}/confirm", response_model=ViolationRead, responses=PROBLEMS)
+async def confirm(violation_id: PathId, body: Confirm, principal: County, session: Session) -> ViolationRead:
+    """认定并扣减 (the county official; `multiplier` 1.00–3.00; `decided_on` the written decision's
+    date, default today). Exactly one deduction entry; a second confirmation → 409."""
+    v = await visible(session, principal, violation_id, lock=True)
+    if v.status != "reported":
+        raise conflict("VIOLATION_DECIDED", f"该违规已{v.status}", f"This violation is already {v.status}")
+    now = today()
+    decided = body.decided_on or now
+    rules.check_multiplier(body.multiplier)
+    rules.check_decided(decided, v.discovered_on, now)
+    await _confirm(session, principal, v, body.multiplier, decided)
+    return _changed(session, principal, v, "confirmed")
+
+
+@router.post("/violations/{violation_id}/dismiss", response_model=ViolationRead, responses=PROBLEMS)
+async def dismiss(violation_id: PathId, body: Dismiss, principal: County, session: Session) -> ViolationRead:
+    """不予认定 (the county official): no deduction."""
+    v = await visible(session, principal, violation_id, lock=True)
+    if v.status != "reported":
+        raise conflict("VIOLATION_DECIDED", f"该违规已{v.status}", f"This violation is already {v.status}")
+    now = today()
+    decided = body.decided_on or now
+    rules.check_decided(decided, v.discovered_on, now)
+    v.status, v.dismiss_reason, v.decided_on = "dismissed", body.reason.strip(), decided
+    v.version += 1
+    v.updated_at = datetime.now(UTC)
+    await session.flush()
+    return _changed(session, principal, v, "dismissed")
+
+
+@router.get("/violations/{violation_id}", response_model=ViolationRead, responses=PROBLEMS)
+async def read_violation(violation_id: PathId, principal: Reader, session: Session) -> ViolationRead:
+    """读取违规 (officials in scope of the posting; the contractor of the contract)."""
+    return ViolationRead.model_validate(await visible(session, principal, violation_id))
+
+
+@router.get("/violations", response_model=Page[ViolationRead], responses=PROBLEMS)
+async def list_violations(
+    principal: Reader,
+    session: Session,
+    paging: Paging,
+    region: Annotated[str | None, Query(description="派驻区划前缀 (posting region)")] = None,
+    contract_id: Annotated[int | None, Query(ge=1, le=MAX_ID, description="合同 (contract)")] = None,
+    status: Annotated[
+        str | None, Query(pattern="^(reported|confirmed|dismissed|overturned)$", description="状态 (status)")
+    ] = None,
+) -> Page[ViolationRead]:
+    """违规列表 (by id; a contractor its contracts')."""
+    own = own_org(principal)
+    if principal.role == "contractor":
+        code = parse_code(region, "region") if region is not None else ""
+    else:
+        code = listed_region(principal, region)
+    rows, cursor = await store.list_violations(
+        session, principal, paging, region=code, own=own if own is not None else -1, contract_id=contract_id,
+        status=status,
+    )  # fmt: skip
+    return Page[ViolationRead](items=[ViolationRead.model_validate(v) for v in rows], next_cursor=cursor)
+
+
+@router.get("/violation-summary/{contract_id}", response_model=ViolationSummary, responses=PROBLEMS)
+async def violation_summary(
+    contract_id: PathId,
+    principal: Reader,
+    session: Session,
+    as_of: Annotated[date | None, Query(description="截止日 (default today)")] = None,
+) -> ViolationSummary:
+    """违规汇总 (confirmed violations by kind over the last 12 months, and whether a termination is
+    recommended: any with serious social impact, or 3 or more falsifications)."""
+    contract = await store.contract(session, contract_id)
+    if contract is None:
+        raise not_found("合同", "contract")
+    ensure_visible(principal, contract.county_code, contract.contractor_id, "合同", "contract")
+    day = as_of or today()
+    confirmed = [
+        rules.Confirmed(v.kind, v.serious_social_impact, v.decided_on)
+        for v in await store.confirmed_of(session, contract_id)
+        if v.decided_on is not None
+    ]
+    e = rules.escalation(confirmed, day)
+    return ViolationSummary(
+        contract_id=contract_id, since=e.since, as_of=day, by_kind=e.by_kind,
+        termination_recommended=e.termination_recommended,
+    )  # fmt: skip
