@@ -222,6 +222,13 @@ async def stack(settings: Settings, db_url: str, clock: FakeClock) -> AsyncItera
                 base_url="http://gateway.test",
             )
         )
+        # contract_api settles payments with penalty_api over HTTP: here, in-process.
+        apps["contract"].state.penalty_client = await stack.enter_async_context(
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=apps["penalty"], raise_app_exceptions=False),
+                base_url="http://penalty.test",
+            )
+        )
         direct = {
             name: await stack.enter_async_context(
                 httpx.AsyncClient(

@@ -226,6 +226,7 @@ async def _idempotent(request: Request, route: str, key: str, inner: Endpoint) -
         else:
             await flush_events(session)
         answer = _answer(response)
+        conn = await session.connection()  # a route may have committed a step (``commit_step``)
         if claimed is not None:
             await conn.execute(
                 _COMPLETE,
@@ -240,6 +241,16 @@ async def _idempotent(request: Request, route: str, key: str, inner: Endpoint) -
             await conn.execute(_STORE, {**scope, "request_hash": digest, **answer})
         await session.commit()
         return response
+
+
+async def commit_step(session: AsyncSession) -> None:
+    """Commit what the request has done so far — its audit rows and events with it — and give the
+    connection back, for the one kind of route that must: a write that calls another service over
+    HTTP between two steps (contract_api's payments). Never hold a transaction, its locks or a pooled
+    connection across an HTTP call (``concurrency.py``); the next statement opens a new transaction,
+    which ``TransactionalRoute`` commits as usual."""
+    await flush_events(session)
+    await session.commit()
 
 
 async def _stored_answer(conn: AsyncConnection, scope: dict[str, str], digest: str) -> Response | None:

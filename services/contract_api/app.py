@@ -14,6 +14,7 @@ from services.contract_api.contractors.routes import router as contractors
 from services.contract_api.contracts.routes import router as contracts
 from services.contract_api.dispatches.routes import router as dispatches
 from services.contract_api.needs.routes import router as needs
+from services.contract_api.payments.routes import router as payments
 from services.contract_api.payroll.routes import router as payroll
 from services.contract_api.plans.routes import router as plans
 from services.contract_api.procurement.routes import router as procurement
@@ -26,8 +27,19 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         title="Jiuzhu contract_api 购买服务合同",
         description="承接主体、采购、合同、派遣、资金 "
         "(contractors, procurement, contracts, dispatch, funds). "
-        "Payments, funds and performance evaluation follow.",
-        routers=[contractors, catalog, needs, plans, procurement, contracts, dispatches, payroll, public],
+        "Funds and performance evaluation follow.",
+        routers=[
+            contractors,
+            catalog,
+            needs,
+            plans,
+            procurement,
+            contracts,
+            dispatches,
+            payroll,
+            payments,
+            public,
+        ],
         settings=settings,
         database_url=database_url,
     )
