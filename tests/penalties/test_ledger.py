@@ -69,10 +69,18 @@ async def test_the_database_refuses_rewrites(case: Case, engine: AsyncEngine, db
     # The services' role: no such privilege at all.
     app = create_async_engine(db_url, connect_args={"server_settings": {"role": "jiuzhu_app"}})
     try:
-        async with app.connect() as conn:
-            assert (await conn.execute(text("SELECT current_user"))).scalar() == "jiuzhu_app"
-            with pytest.raises(DBAPIError, match="permission denied"):
-                await conn.execute(text("UPDATE ledger_entries SET amount = 1"))
+        for statement in (
+            "UPDATE ledger_entries SET amount = 1",
+            "DELETE FROM ledger_entries",
+            "TRUNCATE ledger_entries",
+            "UPDATE settlements SET net_amount = 0",
+            "DELETE FROM settlements",
+            "TRUNCATE settlements",
+        ):
+            async with app.connect() as conn:
+                assert (await conn.execute(text("SELECT current_user"))).scalar() == "jiuzhu_app"
+                with pytest.raises(DBAPIError, match="permission denied"):
+                    await conn.execute(text(statement))
     finally:
         await app.dispose()
     assert len(await case.entries()) == 2
