@@ -159,3 +159,25 @@ def run_post(
         ).encode() + body
 
     return asyncio.run(_py(url, connections, seconds, make))
+
+
+def run_post_bodies(url: str, token: str, connections: int, seconds: float, bodies: list[bytes]) -> Result:
+    """POST ``bodies`` round-robin (each connection its own turn through them)."""
+    parts = urlsplit(url)
+    if generator() == "wrk":
+        quoted = ",".join("[[" + b.decode() + "]]" for b in bodies)
+        script = (
+            f"local bodies = {{{quoted}}}\nlocal n = 0\nrequest = function()\n  n = n + 1\n"
+            f'  return wrk.format("POST", "{parts.path}", {{["Content-Type"] = "application/json", '
+            f'["Authorization"] = "Bearer {token}"}}, bodies[(n % #bodies) + 1])\nend\n'
+        )
+        return _wrk(url, connections, seconds, script)
+
+    def make(n: int) -> bytes:
+        body = bodies[n % len(bodies)]
+        return (
+            f"POST {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\nAuthorization: Bearer {token}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        ).encode() + body
+
+    return asyncio.run(_py(url, connections, seconds, make))

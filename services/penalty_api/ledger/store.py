@@ -8,8 +8,9 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -87,7 +88,7 @@ async def _chain(
     return entry
 
 
-def published(e: LedgerEntry) -> dict[str, object]:
+def published(e: LedgerEntry | Row[Any]) -> dict[str, object]:
     return rules.fields(
         contract_id=e.contract_id, seq=e.seq, entry_type=e.entry_type, amount=e.amount,
         violation_id=e.violation_id, appeal_id=e.appeal_id, payment_ref=e.payment_ref, period=e.period,
@@ -114,19 +115,20 @@ async def balance(session: AsyncSession, contract_id: int) -> rules.Balance:
     return rules.Balance(found.deducted, found.reversed, found.settled)
 
 
-async def chain(session: AsyncSession, contract_ids: Sequence[int]) -> AsyncIterator[LedgerEntry]:
-    """Every entry of these contracts, by contract then seq, streamed (a province holds many)."""
+async def chain(session: AsyncSession, contract_ids: Sequence[int]) -> AsyncIterator[Row[Any]]:
+    """Every entry of these contracts, by contract then seq, streamed as plain rows (a province holds
+    many; ORM objects cost several times more per entry to verify)."""
     if not contract_ids:
         return
     stmt = (
-        select(LedgerEntry)
+        select(LedgerEntry.__table__)
         .where(LedgerEntry.contract_id.in_(contract_ids))
         .order_by(LedgerEntry.contract_id, LedgerEntry.seq)
-        .execution_options(yield_per=1000)
+        .execution_options(yield_per=2000)
     )
-    result = await session.stream_scalars(stmt)
-    async for entry in result:
-        yield entry
+    result = await session.stream(stmt)
+    async for row in result:
+        yield row
 
 
 async def contracts_with_entries(session: AsyncSession, region: str) -> list[int]:
