@@ -16,7 +16,7 @@ from services.common.models import Contract
 from services.common.months import business_today
 from services.common.regions import parse_code
 from services.common.transaction import Session
-from services.penalty_api.ledger import rules, store
+from services.penalty_api.ledger import store
 from services.penalty_api.ledger.schemas import (
     BadEntry,
     BalanceRead,
@@ -73,14 +73,9 @@ async def balance(contract_id: PathId, principal: Reader, session: Session) -> B
 
 
 async def _verify(session: Session, contract_ids: list[int]) -> VerifyRead:
-    check = rules.Verification()
-    async for e in store.chain(session, contract_ids):
-        check.add(e.contract_id, e.seq, store.published(e), e.hash)
-    bad = BadEntry(contract_id=check.first_bad[0], seq=check.first_bad[1]) if check.first_bad else None
-    return VerifyRead(
-        ok=check.ok, contracts_checked=check.contracts_checked, entries_checked=check.entries_checked,
-        first_bad=bad,
-    )  # fmt: skip
+    contracts, entries, first_bad = await store.verify(session, contract_ids)
+    bad = BadEntry(contract_id=first_bad[0], seq=first_bad[1]) if first_bad else None
+    return VerifyRead(ok=bad is None, contracts_checked=contracts, entries_checked=entries, first_bad=bad)
 
 
 @router.get("/ledger/{contract_id}/verify", response_model=VerifyRead, responses=PROBLEMS)

@@ -4,14 +4,14 @@ a sequence, which a rolled-back ``nextval`` would leave gapped."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, func, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import BigInteger, DateTime, Numeric, Row, String, bindparam, func, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.models import Contract, LedgerEntry, LedgerHead
@@ -29,63 +29,90 @@ class NewEntry:
     period: str | None = None
 
 
+@dataclass(frozen=True)
+class Chained:
+    seq: int
+    hash: str
+
+
+# One round trip: lock the contract's head, chain the entry (its hash by the database's ledger_hash,
+# migration 0014) and move the head on. No row back: the contract has no head yet.
+_APPEND = text(
+    """
+    WITH head AS (
+        SELECT last_seq, last_hash FROM ledger_heads WHERE contract_id = :contract_id FOR UPDATE
+    ), entry AS (
+        INSERT INTO ledger_entries (contract_id, seq, entry_type, amount, violation_id, appeal_id,
+                                    payment_ref, period, created_at, created_by, request_id, prev_hash, hash)
+        SELECT :contract_id, head.last_seq + 1, :entry_type, :amount, :violation_id, :appeal_id,
+               :payment_ref, :period, :created_at, :created_by, :request_id, head.last_hash,
+               ledger_hash(:contract_id, head.last_seq + 1, :entry_type, :amount, :violation_id, :appeal_id,
+                           :payment_ref, :period, :created_at, :created_by, :request_id, head.last_hash)
+        FROM head
+        RETURNING seq, hash
+    ), moved AS (
+        UPDATE ledger_heads AS h
+        SET last_seq = entry.seq, last_hash = entry.hash,
+            deducted = h.deducted + CASE WHEN :entry_type = 'deduction' THEN :amount ELSE 0 END,
+            reversed = h.reversed + CASE WHEN :entry_type = 'reversal' THEN :amount ELSE 0 END,
+            settled = h.settled + CASE WHEN :entry_type = 'settlement' THEN :amount ELSE 0 END
+        FROM entry WHERE h.contract_id = :contract_id
+        RETURNING h.contract_id
+    )
+    SELECT entry.seq, entry.hash FROM entry, moved
+    """
+).bindparams(
+    bindparam("contract_id", type_=BigInteger), bindparam("violation_id", type_=BigInteger),
+    bindparam("appeal_id", type_=BigInteger), bindparam("amount", type_=Numeric(16, 2)),
+    bindparam("entry_type", type_=String), bindparam("payment_ref", type_=String),
+    bindparam("period", type_=String),
+    bindparam("created_at", type_=DateTime(timezone=True)), bindparam("created_by", type_=String),
+    bindparam("request_id", type_=String),
+)  # fmt: skip
+_NEW_HEAD = text(
+    "INSERT INTO ledger_heads (contract_id, last_seq, last_hash) VALUES (:contract_id, 0, :genesis) "
+    "ON CONFLICT (contract_id) DO NOTHING"
+)
+
+
 async def head(session: AsyncSession, contract_id: int, *, lock: bool) -> LedgerHead:
     """The contract's head (created at zero the first time), locked when ``lock``."""
-    await session.execute(
-        insert(LedgerHead)
-        .values(contract_id=contract_id, last_seq=0, last_hash=rules.GENESIS)
-        .on_conflict_do_nothing(index_elements=["contract_id"])
-    )
+    await session.execute(_NEW_HEAD, {"contract_id": contract_id, "genesis": rules.GENESIS})
     found = await session.get(LedgerHead, contract_id, with_for_update=lock, populate_existing=True)
     if found is None:  # inserted just above or already there
         raise LookupError(contract_id)
     return found
 
 
-async def append(session: AsyncSession, new: NewEntry, *, created_by: str, request_id: str) -> LedgerEntry:
-    """Chain one entry onto its contract: lock the head, hash, insert, move the head on."""
-    top = await head(session, new.contract_id, lock=True)
-    return await _chain(session, top, new, created_by=created_by, request_id=request_id)
+async def append(session: AsyncSession, new: NewEntry, *, created_by: str, request_id: str) -> Chained:
+    """Chain one entry onto its contract in one statement; the head's lock is held from here to the
+    commit (the caller's last statements: its own row, the audit and events, COMMIT)."""
+    values = {
+        "contract_id": new.contract_id, "entry_type": new.entry_type, "amount": new.amount,
+        "violation_id": new.violation_id, "appeal_id": new.appeal_id, "payment_ref": new.payment_ref,
+        "period": new.period, "created_at": datetime.now(UTC), "created_by": created_by,
+        "request_id": request_id,
+    }  # fmt: skip
+    row = (await session.execute(_APPEND, values)).one_or_none()
+    if row is None:  # the contract's first entry: make its head, then chain
+        await session.execute(_NEW_HEAD, {"contract_id": new.contract_id, "genesis": rules.GENESIS})
+        row = (await session.execute(_APPEND, values)).one()
+    for loaded in list(session.identity_map.values()):  # the head changed below the ORM
+        if isinstance(loaded, LedgerHead):
+            session.expire(loaded)
+    return Chained(int(row.seq), str(row.hash))
 
 
 async def settle(
     session: AsyncSession, contract_id: int, gross: Decimal, payment_ref: str, period: str, *,
     created_by: str, request_id: str,
-) -> tuple[LedgerEntry, rules.SettlementFigures]:  # fmt: skip
+) -> tuple[Chained, rules.SettlementFigures]:  # fmt: skip
     """A settlement entry computed from the balance read under the head's lock, so two payments of
     one contract never both absorb the same deduction."""
     top = await head(session, contract_id, lock=True)
     figures = rules.settle(rules.Balance(top.deducted, top.reversed, top.settled), gross)
     new = NewEntry(contract_id, "settlement", figures.entry_amount, payment_ref=payment_ref, period=period)
-    return await _chain(session, top, new, created_by=created_by, request_id=request_id), figures
-
-
-async def _chain(
-    session: AsyncSession, top: LedgerHead, new: NewEntry, *, created_by: str, request_id: str
-) -> LedgerEntry:
-    created_at = datetime.now(UTC)
-    published = rules.fields(
-        contract_id=new.contract_id, seq=top.last_seq + 1, entry_type=new.entry_type, amount=new.amount,
-        violation_id=new.violation_id, appeal_id=new.appeal_id, payment_ref=new.payment_ref,
-        period=new.period, created_at=created_at, created_by=created_by, request_id=request_id,
-        prev_hash=top.last_hash,
-    )  # fmt: skip
-    entry = LedgerEntry(
-        contract_id=new.contract_id, seq=top.last_seq + 1, entry_type=new.entry_type, amount=new.amount,
-        violation_id=new.violation_id, appeal_id=new.appeal_id, payment_ref=new.payment_ref,
-        period=new.period, created_at=created_at, created_by=created_by, request_id=request_id,
-        prev_hash=top.last_hash, hash=rules.entry_hash(published),
-    )  # fmt: skip
-    session.add(entry)
-    top.last_seq, top.last_hash = entry.seq, entry.hash
-    if new.entry_type == "deduction":
-        top.deducted += new.amount
-    elif new.entry_type == "reversal":
-        top.reversed += new.amount
-    else:
-        top.settled += new.amount
-    await session.flush()
-    return entry
+    return await append(session, new, created_by=created_by, request_id=request_id), figures
 
 
 def published(e: LedgerEntry | Row[Any]) -> dict[str, object]:
@@ -115,20 +142,36 @@ async def balance(session: AsyncSession, contract_id: int) -> rules.Balance:
     return rules.Balance(found.deducted, found.reversed, found.settled)
 
 
-async def chain(session: AsyncSession, contract_ids: Sequence[int]) -> AsyncIterator[Row[Any]]:
-    """Every entry of these contracts, by contract then seq, streamed as plain rows (a province holds
-    many; ORM objects cost several times more per entry to verify)."""
-    if not contract_ids:
-        return
-    stmt = (
-        select(LedgerEntry.__table__)
-        .where(LedgerEntry.contract_id.in_(contract_ids))
-        .order_by(LedgerEntry.contract_id, LedgerEntry.seq)
-        .execution_options(yield_per=2000)
+_VERIFY = text(
+    """
+    WITH checked AS (
+        SELECT contract_id, seq,
+               hash = ledger_hash(contract_id, seq, entry_type, amount, violation_id, appeal_id, payment_ref,
+                                  period, created_at, created_by, request_id, prev_hash)
+               AND prev_hash = coalesce(lag(hash) OVER w, repeat('0', 64))
+               AND seq = row_number() OVER w AS intact
+        FROM ledger_entries
+        WHERE contract_id = ANY(:contract_ids)
+        WINDOW w AS (PARTITION BY contract_id ORDER BY seq)
     )
-    result = await session.stream(stmt)
-    async for row in result:
-        yield row
+    SELECT count(DISTINCT contract_id) AS contracts, count(*) AS entries,
+           (SELECT ARRAY[contract_id, seq] FROM checked WHERE NOT intact ORDER BY contract_id, seq LIMIT 1)
+               AS first_bad
+    FROM checked
+    """
+).bindparams(bindparam("contract_ids", type_=ARRAY(BigInteger)))
+
+
+async def verify(
+    session: AsyncSession, contract_ids: Sequence[int]
+) -> tuple[int, int, tuple[int, int] | None]:
+    """Every hash recomputed by the database, every link and seq checked, in one query:
+    (contracts, entries, the first broken (contract, seq) or None)."""
+    if not contract_ids:
+        return 0, 0, None
+    row = (await session.execute(_VERIFY, {"contract_ids": list(contract_ids)})).one()
+    bad = (int(row.first_bad[0]), int(row.first_bad[1])) if row.first_bad else None
+    return int(row.contracts), int(row.entries), bad
 
 
 async def contracts_with_entries(session: AsyncSession, region: str) -> list[int]:
