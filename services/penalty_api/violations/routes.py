@@ -23,7 +23,7 @@ from services.common.auth.tokens import Principal
 from services.common.changes import record_change
 from services.common.errors import conflict, forbidden, not_found
 from services.common.ids import MAX_ID, PathId
-from services.common.models import Violation
+from services.common.models import Contract, Dispatch, Violation
 from services.common.months import business_today
 from services.common.pagination import Page, Paging
 from services.common.regions import parse_code
@@ -77,10 +77,11 @@ def _changed(session: Session, principal: Principal, v: Violation, action: str) 
 
 
 async def _confirm(
-    session: Session, principal: Principal, v: Violation, multiplier: Decimal, decided: date
-) -> None:
+    session: Session, principal: Principal, v: Violation, multiplier: Decimal, decided: date,
+    found: tuple[Dispatch, Contract] | None = None,
+) -> None:  # fmt: skip
     """Fix the deduction from its inputs, then chain it: the head lock is the last thing taken."""
-    found = await store.dispatch(session, v.dispatch_id)
+    found = found or await store.dispatch(session, v.dispatch_id)
     if found is None:  # a foreign key: cannot happen
         raise not_found("派遣", "dispatch")
     d, contract = found
@@ -125,7 +126,7 @@ async def create_violation(
     )  # fmt: skip
     await store.add(session, v)
     if body.multiplier is not None:
-        await _confirm(session, principal, v, body.multiplier, decided)
+        await _confirm(session, principal, v, body.multiplier, decided, found)
     response.headers["Location"] = f"/api/v1/violations/{v.id}"
     return _changed(session, principal, v, "confirmed" if body.multiplier is not None else "reported")
 
