@@ -57,6 +57,7 @@ async def test_record_replace_and_read_back(world: World, tokens: Tokens) -> Non
     assert [(r["month"], r["gross_wage"]) for r in records.json()] == [("2026-01", "2900.00")]
 
 
+@pytest.mark.parametrize("target", ["gateway"], indirect=True)  # a rule table: one path suffices
 @pytest.mark.parametrize(
     ("month", "change", "code"),
     [
@@ -95,6 +96,7 @@ async def test_due_on_the_15th_missing_from_the_16th(world: World, tokens: Token
     assert (await _report(world, tokens, "2026-02-16"))["items"][0]["flags"] == []
 
 
+@pytest.mark.parametrize("target", ["gateway"], indirect=True)  # a rule table: one path suffices
 @pytest.mark.parametrize(
     ("wage", "insured", "flags"),
     [

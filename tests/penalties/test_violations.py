@@ -14,6 +14,7 @@ from tests.penalties.conftest import TOWNSHIP, Case
 TODAY = business_today(datetime.now(UTC))
 
 
+@pytest.mark.parametrize("target", ["gateway"], indirect=True)  # a rule table: one path suffices
 @pytest.mark.parametrize(
     ("multiplier", "amount"),
     [("1", "2850.00"), ("1.5", "4275.00"), ("2.37", "6754.50"), ("3", "8550.00"), ("3.00", "8550.00")],
@@ -31,6 +32,7 @@ async def test_acceptance_deductions(case: Case, multiplier: str, amount: str) -
     assert (await case.balance())["outstanding"] == amount
 
 
+@pytest.mark.parametrize("target", ["gateway"], indirect=True)  # a rule table: one path suffices
 @pytest.mark.parametrize("multiplier", ["0.5", "0.99", "3.01", "1.234", "-1", "NaN"])
 async def test_multiplier_out_of_range(case: Case, multiplier: str) -> None:
     r = await case.violation(multiplier=multiplier)
@@ -71,6 +73,7 @@ async def test_dismiss_appends_nothing(case: Case) -> None:
     assert await case.entries() == []
 
 
+@pytest.mark.parametrize("target", ["gateway"], indirect=True)  # a rule table: one path suffices
 @pytest.mark.parametrize(
     ("change", "code"),
     [
@@ -150,6 +153,7 @@ async def test_a_terminated_contracts_dispatch_is_still_recorded(case: Case) -> 
     assert (await case.confirmed())["status"] == "confirmed"
 
 
+@pytest.mark.parametrize("target", ["gateway"], indirect=True)  # a rule table: one path suffices
 @pytest.mark.parametrize(
     ("falsifications", "serious", "recommended"), [(2, False, False), (3, False, True), (1, True, True)]
 )
