@@ -79,6 +79,23 @@ def listed_region(principal: Principal, raw: str | None) -> str:
     return code
 
 
+NOBODY = -1  # the organisation a contractor token with a malformed org id owns: none
+
+
+def listed_scope(principal: Principal, raw: str | None) -> tuple[str, int | None]:
+    """What a list shows: (region prefix, owning organisation or None). Officials, auditors and
+    service accounts: their region scope (``listed_region``: a filter outside it → 404). Contractors
+    and workers are scoped by what they own instead, so a region only narrows their list (``""``:
+    anywhere); a contractor's organisation comes back as the owner."""
+    if principal.role not in ("contractor", "worker"):
+        return listed_region(principal, raw), None
+    code = parse_code(raw, "region") if raw is not None else ""
+    if principal.role == "worker":
+        return code, None
+    found = own_org(principal)
+    return code, NOBODY if found is None else found
+
+
 def own_org(principal: Principal) -> int | None:
     """The organisation a contractor's token speaks for (None for other roles or a malformed id)."""
     if principal.role != "contractor" or principal.org_id is None or not principal.org_id.isdigit():

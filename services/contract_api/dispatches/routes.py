@@ -9,7 +9,12 @@ from typing import Annotated
 from fastapi import Depends, Query, Response
 
 from services.common.app import router as make_router
-from services.common.auth.deps import READ_ROLES, ensure_visible, listed_region, own_org, require
+from services.common.auth.deps import (
+    READ_ROLES,
+    ensure_visible,
+    listed_scope,
+    require,
+)
 from services.common.auth.tokens import Principal
 from services.common.changes import record_change
 from services.common.errors import FieldError, conflict, invalid, not_found
@@ -179,13 +184,7 @@ async def list_dispatches(
     ] = None,
 ) -> Page[DispatchRead]:
     """派遣列表 (by id; a contractor its contracts' dispatches, a worker its own)."""
-    if principal.role in ("contractor", "worker"):
-        code = parse_code(region, "region") if region is not None else ""
-    else:
-        code = listed_region(principal, region)
-    own = own_org(principal)
-    if principal.role == "contractor" and own is None:
-        return Page[DispatchRead](items=[], next_cursor=None)
+    code, own = listed_scope(principal, region)
     rows, cursor = await store.list_dispatches(
         session, principal, paging, region=code, own=own, contract_id=contract_id, ongoing=ongoing
     )

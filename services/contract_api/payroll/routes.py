@@ -8,14 +8,13 @@ from typing import Annotated
 from fastapi import Depends, Header, Path, Query, Response
 
 from services.common.app import router as make_router
-from services.common.auth.deps import READ_ROLES, listed_region, own_org, require
+from services.common.auth.deps import READ_ROLES, listed_scope, require
 from services.common.auth.tokens import Principal
 from services.common.changes import record_change
 from services.common.concurrency import check_if_match, etag
 from services.common.ids import PathId
 from services.common.models import PayrollRecord
 from services.common.months import add_months, business_today, format_month, parse_month
-from services.common.regions import parse_code
 from services.common.transaction import Session
 from services.contract_api.dispatches.routes import PROBLEMS, visible_dispatch
 from services.contract_api.payroll import rules, store
@@ -97,13 +96,7 @@ async def payroll_compliance(
     today = business_today(datetime.now(UTC))
     checked = as_of or today
     first = parse_month(month, "month") if month else add_months(today.replace(day=1), -1)
-    own = own_org(principal)
-    if principal.role == "contractor":
-        code = parse_code(region, "region") if region is not None else ""
-        if own is None:
-            own = -1  # a malformed org id owns nothing
-    else:
-        code = listed_region(principal, region)
+    code, own = listed_scope(principal, region)
     rows = await store.month_rows(session, region=code, own=own, month=first, last=rules.last_day(first))
     items = []
     for d, contractor_id, rec in rows:

@@ -10,14 +10,13 @@ from typing import Annotated
 from fastapi import Depends, Query, Response
 
 from services.common.app import router as make_router
-from services.common.auth.deps import READ_ROLES, listed_region, own_org, require
+from services.common.auth.deps import READ_ROLES, listed_scope, require
 from services.common.auth.tokens import Principal
 from services.common.changes import record_change
 from services.common.errors import conflict, not_found
 from services.common.ids import PathId
 from services.common.models import Appeal, Violation
 from services.common.pagination import Page, Paging
-from services.common.regions import parse_code
 from services.common.transaction import Session
 from services.penalty_api.appeals import store
 from services.penalty_api.appeals.schemas import AppealCreate, AppealDecide, AppealRead
@@ -119,11 +118,6 @@ async def list_appeals(
     ] = None,
 ) -> Page[AppealRead]:
     """申诉列表 (by id; a contractor its own)."""
-    if principal.role == "contractor":
-        own = own_org(principal)
-        code = parse_code(region, "region") if region is not None else ""
-        rows, cursor = await store.list_appeals(session, paging, region=code, own=own or -1, status=status)
-    else:
-        code = listed_region(principal, region)
-        rows, cursor = await store.list_appeals(session, paging, region=code, own=None, status=status)
+    code, own = listed_scope(principal, region)
+    rows, cursor = await store.list_appeals(session, paging, region=code, own=own, status=status)
     return Page[AppealRead](items=[AppealRead.model_validate(a) for a in rows], next_cursor=cursor)

@@ -8,13 +8,18 @@ from typing import Annotated
 from fastapi import Depends, Query
 
 from services.common.app import router as make_router
-from services.common.auth.deps import READ_ROLES, ensure_visible, listed_region, own_org, require
+from services.common.auth.deps import (
+    READ_ROLES,
+    ensure_visible,
+    listed_region,
+    listed_scope,
+    require,
+)
 from services.common.auth.tokens import Principal
 from services.common.errors import not_found
 from services.common.ids import PathId
 from services.common.models import Contract
 from services.common.months import business_today
-from services.common.regions import parse_code
 from services.common.transaction import Session
 from services.penalty_api.ledger import store
 from services.penalty_api.ledger.schemas import (
@@ -105,12 +110,7 @@ async def deduction_summary(
 ) -> DeductionSummary:
     """扣减汇总 (per contractor and contract: confirmed violations by kind, deducted and reversed in the
     year, outstanding now; a contractor its own)."""
-    own = own_org(principal)
-    if principal.role == "contractor":
-        code = parse_code(region, "region") if region is not None else ""
-        own = own if own is not None else -1
-    else:
-        code = listed_region(principal, region)
+    code, own = listed_scope(principal, region)
     chosen = year or business_today(datetime.now(UTC)).year
     rows = await store.year_summary(session, code, own, chosen)
     items = [

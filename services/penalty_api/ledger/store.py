@@ -14,7 +14,7 @@ from sqlalchemy import BigInteger, DateTime, Numeric, Row, String, bindparam, fu
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.common.models import Contract, LedgerEntry, LedgerHead
+from services.common.models import Contract, LedgerEntry, LedgerHead, Violation
 from services.penalty_api.ledger import rules
 
 
@@ -104,14 +104,15 @@ async def append(session: AsyncSession, new: NewEntry, *, created_by: str, reque
 
 
 async def settle(
-    session: AsyncSession, contract_id: int, gross: Decimal, payment_ref: str, period: str, *,
+    session: AsyncSession, locked: LedgerHead, gross: Decimal, payment_ref: str, period: str, *,
     created_by: str, request_id: str,
 ) -> tuple[Chained, rules.SettlementFigures]:  # fmt: skip
-    """A settlement entry computed from the balance read under the head's lock, so two payments of
-    one contract never both absorb the same deduction."""
-    top = await head(session, contract_id, lock=True)
-    figures = rules.settle(rules.Balance(top.deducted, top.reversed, top.settled), gross)
-    new = NewEntry(contract_id, "settlement", figures.entry_amount, payment_ref=payment_ref, period=period)
+    """A settlement entry computed from the balance of the head the caller has locked
+    (``head(lock=True)``), so two payments of one contract never both absorb the same deduction."""
+    figures = rules.settle(rules.Balance(locked.deducted, locked.reversed, locked.settled), gross)
+    new = NewEntry(
+        locked.contract_id, "settlement", figures.entry_amount, payment_ref=payment_ref, period=period
+    )
     return await append(session, new, created_by=created_by, request_id=request_id), figures
 
 
@@ -193,7 +194,6 @@ async def year_summary(
 ) -> list[tuple[Contract, dict[str, int], Decimal, Decimal, Decimal]]:
     """Per contract under ``region`` (a contractor: its own) with activity in ``year``: confirmed
     violations by kind (decided that year), deducted and reversed that year, outstanding now."""
-    from services.common.models import Violation
 
     day = func.date(func.timezone("Asia/Shanghai", LedgerEntry.created_at))
     sums = (

@@ -13,8 +13,7 @@ from services.common.auth.deps import (
     READ_ROLES,
     ensure_in_scope,
     ensure_visible,
-    listed_region,
-    own_org,
+    listed_scope,
     require,
 )
 from services.common.auth.tokens import Principal
@@ -23,7 +22,6 @@ from services.common.errors import conflict, invalid_field, not_found
 from services.common.ids import PathId
 from services.common.models import ReplacementRequest
 from services.common.pagination import Page, Paging
-from services.common.regions import parse_code
 from services.common.transaction import Session
 from services.penalty_api.replacements import rules, store
 from services.penalty_api.replacements.schemas import Fulfil, ReplacementCreate, ReplacementRead, Status
@@ -136,10 +134,7 @@ async def list_requests(
     status: Annotated[Status | None, Query(description="状态 (open, fulfilled, overdue)")] = None,
 ) -> Page[ReplacementRead]:
     """更换要求列表 (by id; `overdue`: open past its due date)."""
-    if principal.role == "contractor":
-        code, own = (parse_code(region, "region") if region is not None else ""), own_org(principal) or -1
-    else:
-        code, own = listed_region(principal, region), None
+    code, own = listed_scope(principal, region)
     rows, cursor = await store.list_requests(
         session, paging, region=code, own=own, status=status, today=today()
     )

@@ -62,14 +62,14 @@ async def settle(
     if found is not None:
         response.status_code = 200
         return _replay(found, body)
-    await ledger.head(session, contract.id, lock=True)
+    locked = await ledger.head(session, contract.id, lock=True)
     # A twin with the same reference may have committed while this one waited for the lock.
     found = await session.get(Settlement, body.payment_ref, populate_existing=True)
     if found is not None:
         response.status_code = 200
         return _replay(found, body)
     entry, figures = await ledger.settle(
-        session, contract.id, body.gross_amount, body.payment_ref, body.period, created_by=principal.sub,
+        session, locked, body.gross_amount, body.payment_ref, body.period, created_by=principal.sub,
         request_id=session.info.get("request_id", "-"),
     )  # fmt: skip
     row = Settlement(

@@ -15,8 +15,7 @@ from services.common.auth.deps import (
     READ_ROLES,
     ensure_in_scope,
     ensure_visible,
-    listed_region,
-    own_org,
+    listed_scope,
     require,
 )
 from services.common.auth.tokens import Principal
@@ -26,7 +25,6 @@ from services.common.ids import MAX_ID, PathId
 from services.common.models import Contract, Dispatch, Violation
 from services.common.months import business_today
 from services.common.pagination import Page, Paging
-from services.common.regions import parse_code
 from services.common.transaction import Session
 from services.penalty_api.ledger import store as ledger
 from services.penalty_api.violations import rules, store
@@ -180,15 +178,10 @@ async def list_violations(
     ] = None,
 ) -> Page[ViolationRead]:
     """违规列表 (by id; a contractor its contracts')."""
-    own = own_org(principal)
-    if principal.role == "contractor":
-        code = parse_code(region, "region") if region is not None else ""
-    else:
-        code = listed_region(principal, region)
+    code, own = listed_scope(principal, region)
     rows, cursor = await store.list_violations(
-        session, principal, paging, region=code, own=own if own is not None else -1, contract_id=contract_id,
-        status=status,
-    )  # fmt: skip
+        session, principal, paging, region=code, own=own, contract_id=contract_id, status=status
+    )
     return Page[ViolationRead](items=[ViolationRead.model_validate(v) for v in rows], next_cursor=cursor)
 
 
