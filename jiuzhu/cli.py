@@ -236,6 +236,10 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
             # cores. The gateway stays one process: its rate limits, sign-in limits and metrics
             # live in its memory and must see every request (it costs ~1 ms of CPU a request).
             scale = ["--workers", str(workers)] if name != "gateway" and workers > 1 else []
+            # A service keeps idle connections longer than the gateway's pool does (30 s, gateway/app.py), so
+            # the gateway always closes first: a service closing one just as the gateway reuses it
+            # would turn a POST into a 502.
+            keep = ["--timeout-keep-alive", "75"] if name != "gateway" else []
             cmd = [
                 sys.executable,
                 "-m",
@@ -250,6 +254,7 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
                 "--log-level",
                 "warning",
                 *scale,
+                *keep,
             ]
             procs.append(subprocess.Popen(cmd, env=env))  # noqa: S603 - our own interpreter and modules
         base = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}"  # noqa: S104

@@ -286,6 +286,10 @@ async def live_staffing(db_url: str, data_dir: Path) -> AsyncIterator[httpx.Asyn
             "2",
             "--log-level",
             "warning",
+            # Longer than any pause of a loaded test machine: a server closing an idle kept-alive
+            # connection just as the client reuses it is a ReadError no retry covers (POST).
+            "--timeout-keep-alive",
+            "120",
         ],
         env=env,
         start_new_session=True,  # its own process group: the workers go down with it

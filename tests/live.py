@@ -31,7 +31,7 @@ class LiveService:
                             "JIUZHU_REVOCATION_CACHE_SECONDS": "0", **self.extra, **env})  # fmt: skip
         self.proc = subprocess.Popen(  # noqa: S603, ASYNC220 - our own interpreter and module; returns at once
             [sys.executable, "-m", "uvicorn", "--factory", self.factory, "--port", str(self.port),
-             "--log-level", "warning"],
+             "--log-level", "warning", "--timeout-keep-alive", "120"],  # see conftest.live_staffing
             env=environment, start_new_session=True,
         )  # fmt: skip
         deadline = time.monotonic() + 60
