@@ -30,8 +30,8 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._stack import RunningStack, running_stack
-from bench.load import generator, run_post_bodies
+from bench._stack import RunningStack, checkout, running_stack
+from bench.load import Result, generator, run_post_bodies
 from bench.writes import dsn_of
 from services.penalty_api.ledger import rules
 
@@ -215,6 +215,25 @@ def verify_seconds(stack: RunningStack, contract: int) -> tuple[float, dict[str,
         return time.perf_counter() - t0, r.json()
 
 
+BASELINE = "81c1d45"  # the ledger with its hash in Python: head select, insert, head update
+
+
+def measure(
+    stack: RunningStack, args: argparse.Namespace
+) -> tuple[dict[str, Result], float, dict[str, object]]:
+    dsn = dsn_of(stack)
+    dispatches = asyncio.run(contracts_with_dispatches(dsn, SPREAD))
+    token = stack.token("county_official", "530102", sub="county-bench")
+    url = f"{stack.gateway}/api/v1/violations"
+    http = {
+        "hot": run_post_bodies(url, token, args.connections, args.seconds, [body(dispatches[0])]),
+        "spread": run_post_bodies(url, token, args.connections, args.seconds, [body(d) for d in dispatches]),
+    }
+    contract = asyncio.run(long_chain(dsn, args.chain))
+    seconds, verdict = verify_seconds(stack, contract)
+    return http, seconds, verdict
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -222,40 +241,35 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--chain", type=int, default=100_000, help="entries in the chain verified")
+    parser.add_argument(
+        "--baseline", default=BASELINE,
+        help=f"git revision measured first in the same run, from a temporary worktree (default {BASELINE}; '' skips)",
+    )  # fmt: skip
     args = parser.parse_args()
     env = {"JIUZHU_RATE_PER_SUB": "1000000", "JIUZHU_BURST_PER_SUB": "1000000"}
+    builds: list[tuple[str, dict[str, Result], float, dict[str, object]]] = []
+    if args.baseline:
+        with checkout(args.baseline) as source, running_stack(env, source) as stack:
+            builds.append((f"before ({args.baseline})", *measure(stack, args)))
     with running_stack(env) as stack:
         dsn = dsn_of(stack)
-        raw = {
-            shape: asyncio.run(raw_chained(dsn, args.connections, args.seconds, heads))
-            for shape, heads in (("hot", 1), ("spread", SPREAD))
-        }
-        dispatches = asyncio.run(contracts_with_dispatches(dsn, SPREAD))
-        token = stack.token("county_official", "530102", sub="county-bench")
-        url = f"{stack.gateway}/api/v1/violations"
-        http = {
-            "hot": run_post_bodies(url, token, args.connections, args.seconds, [body(dispatches[0])]),
-            "spread": run_post_bodies(
-                url, token, args.connections, args.seconds, [body(d) for d in dispatches]
-            ),
-        }
-        contract = asyncio.run(long_chain(dsn, args.chain))
-        seconds, verdict = verify_seconds(stack, contract)
+        raw = {shape: asyncio.run(raw_chained(dsn, args.connections, args.seconds, heads))
+               for shape, heads in (("hot", 1), ("spread", SPREAD))}  # fmt: skip
+        builds.append(("after (this checkout)", *measure(stack, args)))
     print(
         f"load generator: {generator()}; {args.seconds:g} s per run; {args.connections} clients; 2-core machine\n"
     )
-    print(
-        f"{'shape':<8} {'raw PG chained/s':>16} {'p50 ms':>7} {'p99 ms':>7} {'stack confirmations/s':>22} {'p50 ms':>7} "
-        f"{'p99 ms':>7} {'non-2xx':>7} {'ratio':>6}"
-    )
     for shape in ("hot", "spread"):
         rate, p50, p99 = raw[shape]
-        r = http[shape]
-        print(
-            f"{shape:<8} {rate:>16.0f} {p50:>7.2f} {p99:>7.2f} {r.rps:>22.0f} {r.p50_ms:>7.2f} {r.p99_ms:>7.2f} "
-            f"{r.non_2xx:>7} {r.rps / rate:>6.2f}"
-        )
-    print(f"\nverify {args.chain:,} entries through the gateway: {seconds:.2f} s  {verdict}")
+        print(f"raw PostgreSQL chained writes, {shape}: {rate:.0f}/s  p50 {p50:.2f} ms  p99 {p99:.2f} ms")
+    print(f"\n{'build':<24} {'shape':<7} {'confirmations/s':>15} {'p50 ms':>7} {'p99 ms':>7} {'non-2xx':>7} "
+          f"{'vs raw PG':>9} {'verify ' + format(args.chain, ','):>15}")  # fmt: skip
+    for build, http, seconds, verdict in builds:
+        for shape in ("hot", "spread"):
+            r = http[shape]
+            shown = f"{seconds:.2f} s" + ("" if verdict.get("ok") else " (not ok)") if shape == "hot" else ""
+            print(f"{build:<24} {shape:<7} {r.rps:>15.0f} {r.p50_ms:>7.2f} {r.p99_ms:>7.2f} {r.non_2xx:>7} "
+                  f"{r.rps / raw[shape][0]:>9.2f} {shown:>15}")  # fmt: skip
 
 
 if __name__ == "__main__":
