@@ -10,6 +10,7 @@ from fastapi import Depends, Query, Response
 
 from services.common.app import router as make_router
 from services.common.auth.deps import (
+    NOBODY,
     READ_ROLES,
     ensure_in_scope,
     ensure_visible,
@@ -23,6 +24,7 @@ from services.common.ids import PathId
 from services.common.models import ReplacementRequest
 from services.common.pagination import Page, Paging
 from services.common.transaction import Session
+from services.penalty_api.ledger import store as ledger
 from services.penalty_api.replacements import rules, store
 from services.penalty_api.replacements.schemas import Fulfil, ReplacementCreate, ReplacementRead, Status
 from services.penalty_api.violations import store as violations
@@ -58,7 +60,8 @@ async def _visible(
     found = await store.get(session, request_id, lock=lock)
     if found is None:
         raise not_found("更换要求", "replacement request")
-    owner = await store.contractor_of(session, found.contract_id)
+    contract = await ledger.contract(session, found.contract_id)
+    owner = contract.contractor_id if contract is not None else NOBODY
     ensure_visible(principal, found.region_code, owner, "更换要求", "replacement request")
     return found
 

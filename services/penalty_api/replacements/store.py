@@ -20,11 +20,6 @@ async def dispatch(session: AsyncSession, dispatch_id: int) -> Dispatch | None:
     return await session.get(Dispatch, dispatch_id, populate_existing=True)
 
 
-async def contractor_of(session: AsyncSession, contract_id: int) -> int:
-    found = await session.get(Contract, contract_id)
-    return found.contractor_id if found is not None else -1
-
-
 async def add(session: AsyncSession, row: ReplacementRequest) -> None:
     session.add(row)
     await session.flush()

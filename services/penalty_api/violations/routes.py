@@ -27,6 +27,7 @@ from services.common.months import business_today
 from services.common.pagination import Page, Paging
 from services.common.transaction import Session
 from services.penalty_api.ledger import store as ledger
+from services.penalty_api.ledger.routes import visible_contract
 from services.penalty_api.violations import rules, store
 from services.penalty_api.violations.schemas import (
     Confirm,
@@ -58,7 +59,7 @@ async def visible(
     found = await store.get(session, violation_id, lock=lock)
     if found is None:
         raise not_found("违规", "violation")
-    contract = await store.contract(session, found.contract_id)
+    contract = await ledger.contract(session, found.contract_id)
     ensure_visible(
         principal, found.region_code, contract.contractor_id if contract else -1, "违规", "violation"
     )
@@ -194,10 +195,7 @@ async def violation_summary(
 ) -> ViolationSummary:
     """违规汇总 (confirmed violations by kind over the last 12 months, and whether a termination is
     recommended: any with serious social impact, or 3 or more falsifications)."""
-    contract = await store.contract(session, contract_id)
-    if contract is None:
-        raise not_found("合同", "contract")
-    ensure_visible(principal, contract.county_code, contract.contractor_id, "合同", "contract")
+    await visible_contract(session, principal, contract_id)
     day = as_of or today()
     confirmed = [
         rules.Confirmed(v.kind, v.serious_social_impact, v.decided_on)

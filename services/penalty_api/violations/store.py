@@ -28,10 +28,6 @@ async def get(session: AsyncSession, violation_id: int, *, lock: bool = False) -
     return await session.get(Violation, violation_id, with_for_update=lock, populate_existing=True)
 
 
-async def contract(session: AsyncSession, contract_id: int) -> Contract | None:
-    return await session.get(Contract, contract_id)
-
-
 async def add(session: AsyncSession, violation: Violation) -> None:
     session.add(violation)
     await session.flush()
