@@ -7,6 +7,10 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.common.models import ReplacementRequest
 from services.common.months import business_today
 from tests.penalties.conftest import Case
 
@@ -210,3 +214,22 @@ async def test_replacement_requests(case: Case) -> None:
         headers=case.county(),
     )
     assert past.status_code == 422 and past.json()["code"] == "DUE_DATE_PASSED"
+
+
+async def test_a_request_past_its_due_date_is_overdue(case: Case, engine: AsyncEngine) -> None:
+    body = {"dispatch_id": case.dispatch, "reason": "要求更换", "due_date": str(TODAY)}
+    made = (await case.penalty.post("/api/v1/replacement-requests", json=body, headers=case.county())).json()
+    assert made["status"] == "open"  # the due date itself is still in time
+    async with engine.begin() as conn:  # the day after: the due date is yesterday
+        await conn.execute(
+            update(ReplacementRequest)
+            .where(ReplacementRequest.id == made["id"])
+            .values(due_date=TODAY - timedelta(days=1))
+        )
+    read = await case.penalty.get(f"/api/v1/replacement-requests/{made['id']}", headers=case.county())
+    assert read.json()["status"] == "overdue"
+    for status, ids in (("overdue", [made["id"]]), ("open", []), ("fulfilled", [])):
+        listed = await case.penalty.get(
+            "/api/v1/replacement-requests", params={"status": status}, headers=case.county()
+        )
+        assert [x["id"] for x in listed.json()["items"]] == ids, status

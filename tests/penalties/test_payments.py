@@ -3,6 +3,10 @@ payment shows gross, applied and net; one payment per contract and period."""
 
 from __future__ import annotations
 
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.common.models import Contract
 from tests.penalties.conftest import Case
 
 
@@ -60,3 +64,12 @@ async def test_the_same_idempotency_key_replays(case: Case) -> None:
     status2, second = await _pay(case, "5000.00", **{"Idempotency-Key": "pay-march"})
     assert (status, status2) == (201, 201) and first == second
     assert [e["entry_type"] for e in await case.entries()] == ["deduction", "settlement"]
+
+
+async def test_a_contract_not_yet_begun_is_not_paid(case: Case, engine: AsyncEngine) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(update(Contract).where(Contract.id == case.contract).values(status="acknowledged"))
+    status, body = await _pay(case, "100.00")
+    assert status == 422 and body["code"] == "CONTRACT_NOT_PAYABLE"
+    listed = await case.world.api.get(f"/api/v1/contracts/{case.contract}/payments", headers=case.county())
+    assert listed.json() == []
