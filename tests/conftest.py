@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -241,9 +242,29 @@ async def stack(settings: Settings, db_url: str, clock: FakeClock) -> AsyncItera
         yield Stack(gateway=gateway, direct=direct, db_url=db_url, app=gw)
 
 
-@pytest.fixture(params=["gateway", "direct"])
+# Tests of who may do what and who sees what (roles, region scope, tokens) run through the gateway and
+# straight against the service: every service checks the token and the scope again itself, and both
+# must answer the same. The rest — the rules behind the door — run through the gateway only, the
+# whole path, once: running them twice doubled the suite's time and tested nothing more.
+BOTH_TARGETS = re.compile(
+    r"who|role|scope|token|auth|forbid|sees|outside|own|visible|service_account|claims|issuer"
+)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "target" not in metafunc.fixturenames:
+        return
+    if any("target" in m.args[0] for m in metafunc.definition.iter_markers("parametrize")):
+        return  # the test names its targets itself
+    both = BOTH_TARGETS.search(metafunc.definition.nodeid) or metafunc.definition.get_closest_marker(
+        "both_targets"
+    )
+    metafunc.parametrize("target", ["gateway", "direct"] if both else ["gateway"], indirect=True)
+
+
+@pytest.fixture
 def target(request: pytest.FixtureRequest) -> str:
-    """Run a test through the gateway and straight against the service: both must answer the same."""
+    """``gateway`` or ``direct`` (see ``pytest_generate_tests``)."""
     return str(request.param)
 
 

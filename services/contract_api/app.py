@@ -13,6 +13,8 @@ from services.contract_api.catalog.routes import router as catalog
 from services.contract_api.contractors.routes import router as contractors
 from services.contract_api.contracts.routes import router as contracts
 from services.contract_api.dispatches.routes import router as dispatches
+from services.contract_api.evaluations.routes import router as evaluations
+from services.contract_api.funds.routes import router as funds
 from services.contract_api.needs.routes import router as needs
 from services.contract_api.payments.routes import router as payments
 from services.contract_api.payroll.routes import router as payroll
@@ -27,7 +29,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         title="Jiuzhu contract_api 购买服务合同",
         description="承接主体、采购、合同、派遣、资金 "
         "(contractors, procurement, contracts, dispatch, funds). "
-        "Funds and performance evaluation follow.",
+        "Performance evaluation and satisfaction (§七, §一).",
         routers=[
             contractors,
             catalog,
@@ -38,6 +40,8 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
             dispatches,
             payroll,
             payments,
+            funds,
+            evaluations,
             public,
         ],
         settings=settings,

@@ -9,6 +9,14 @@ from services.common.models.contracts import (
     Payment,
     PayrollRecord,
 )
+from services.common.models.funds import (
+    Allocation,
+    AllocationLine,
+    Evaluation,
+    Expenditure,
+    IndicatorSystem,
+    SatisfactionSurvey,
+)
 from services.common.models.gateway import LoginAttempt, ServiceClient, User
 from services.common.models.infra import AuditEvent, Event, IdempotencyKey, RevokedToken
 from services.common.models.penalties import (
@@ -39,6 +47,8 @@ from services.common.models.staffing import (
 )
 
 __all__ = [
+    "Allocation",
+    "AllocationLine",
     "Appeal",
     "AuditEvent",
     "Base",
@@ -52,8 +62,11 @@ __all__ = [
     "Duty",
     "Establishment",
     "EstablishmentPost",
+    "Evaluation",
     "Event",
+    "Expenditure",
     "IdempotencyKey",
+    "IndicatorSystem",
     "LedgerEntry",
     "LedgerHead",
     "LoginAttempt",
@@ -68,6 +81,7 @@ __all__ = [
     "RegionStats",
     "ReplacementRequest",
     "RevokedToken",
+    "SatisfactionSurvey",
     "ServiceClient",
     "Settlement",
     "StaffingRuleSet",

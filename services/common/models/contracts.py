@@ -167,6 +167,8 @@ class Contract(Base):
     acknowledged_by: Mapped[str | None] = mapped_column(String(200))  # 备案: who acknowledged it
     takeover: Mapped[dict[str, str] | None] = mapped_column(JSONB)  # the takeover in force while suspended
     termination: Mapped[dict[str, Any] | None] = mapped_column(JSONB)  # {reason, serious, on}
+    # Two failed evaluations in consecutive periods (§七; contracts.md *Performance evaluation*).
+    termination_recommended: Mapped[bool] = mapped_column(Boolean, server_default="false")
     version: Mapped[int] = mapped_column(Integer, server_default="1")
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -68,12 +68,13 @@ def contract_read(c: Contract) -> ContractRead:
         posts=[Post.model_validate(p) for p in c.posts or []], payment_schedule=c.payment_schedule,
         takeover_plan=TakeoverPlan.model_validate(c.takeover_plan) if c.takeover_plan else None,
         signed_on=c.signed_on, work_plan=c.work_plan, acknowledged_by=c.acknowledged_by, takeover=c.takeover,
-        termination=c.termination, allowed_actions=allowed_actions(rules.TRANSITIONS, c.status),
+        termination=c.termination, termination_recommended=c.termination_recommended,
+        allowed_actions=allowed_actions(rules.TRANSITIONS, c.status),
         version=c.version, updated_at=c.updated_at,
     )  # fmt: skip
 
 
-async def _contract(
+async def visible_contract(
     session: Session, principal: Principal, contract_id: int, *, lock: bool = False
 ) -> Contract:
     """The contract if the caller may see it: officials in scope of its county; a contractor its own."""
@@ -122,7 +123,7 @@ async def _transition(
     session: Session, principal: Principal, contract_id: int, action: str, if_match: str | None,
     response: Response, apply: Apply | None = None,
 ) -> ContractRead:  # fmt: skip
-    contract = await _contract(session, principal, contract_id, lock=True)
+    contract = await visible_contract(session, principal, contract_id, lock=True)
     target = advance(rules.TRANSITIONS, contract.status, action, version=contract.version, if_match=if_match)
     if apply is not None:
         await apply(contract)
@@ -135,7 +136,7 @@ async def read_contract(
     contract_id: PathId, principal: Reader, session: Session, response: Response
 ) -> ContractRead:
     """读取合同 (officials and auditors in scope; the contractor its own)."""
-    contract = await _contract(session, principal, contract_id)
+    contract = await visible_contract(session, principal, contract_id)
     response.headers["ETag"] = etag(contract.version)
     return contract_read(contract)
 
@@ -164,7 +165,7 @@ async def patch_contract(
 ) -> ContractRead:  # fmt: skip
     """修改合同草稿 (the county official sets the term, posts, schedule and takeover plan while the
     contract is a draft; fixed from `authorize` on: 409 `CONTRACT_FIXED`)."""
-    contract = await _contract(session, principal, contract_id, lock=True)
+    contract = await visible_contract(session, principal, contract_id, lock=True)
     check_if_match(if_match, contract.version)
     if contract.status != "draft":
         raise conflict(

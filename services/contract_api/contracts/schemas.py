@@ -92,6 +92,9 @@ class ContractRead(BaseModel):
     acknowledged_by: str | None = Field(description="备案人 (who acknowledged the filing)")
     takeover: dict[str, str] | None = Field(description="临时接管 (the takeover in force)")
     termination: dict[str, object] | None = Field(description="解除情况 (termination)")
+    termination_recommended: bool = Field(
+        description="建议解除：连续两期绩效评价不合格 (two consecutive failed evaluations)"
+    )
     allowed_actions: list[str] = Field(description="当前可执行的操作 (actions allowed now)")
     version: int = Field(description="版本 (version, for If-Match)")
     updated_at: datetime = Field(description="更新时间 (updated at)")

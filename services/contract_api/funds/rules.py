@@ -7,7 +7,8 @@ rounding every amount down goes to the largest remainders, so the amounts always
     amount_i = total · share_i, to the fen by the largest remainder (equal remainders: the region code
                that sorts first as a string gets the fen first)
 
-The endpoints (allocations, re-allocation, expenditures) are still to come (issue 11).
+Also here: who moves an allocation through ``draft → approved → published``, which units an allocation
+may have, the execution rate, and what §五 forbids spending on.
 """
 
 from __future__ import annotations
@@ -18,9 +19,19 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
 from services.common.errors import invalid, invalid_field
+from services.common.models.funds import EXPENDITURE_CATEGORIES
+from services.common.transitions import Step, Table
 
 FACTORS = ("needy_population", "workload", "fund_use", "performance")
 FEN = Decimal("0.01")
+RATE = Decimal("0.0001")
+FORBIDDEN_CATEGORIES = tuple(c for c in EXPENDITURE_CATEGORIES if c != "service_purchase")
+
+# Approval by the finance department of the allocating level; publication by it or the province.
+TRANSITIONS: Table = {
+    ("draft", "approve"): Step("approved", frozenset({"finance_official"})),
+    ("approved", "publish"): Step("published", frozenset({"finance_official", "province_admin"})),
+}
 
 
 @dataclass(frozen=True)
@@ -84,3 +95,52 @@ def allocate(
     for code in sorted(exact, key=lambda c: (-(exact[c] - fen[c]), c))[:left]:
         fen[code] += 1
     return [Line(code, share[code], (Decimal(fen[code]) / 100).quantize(FEN)) for code in sorted(share)]
+
+
+def roles_for(action: str) -> frozenset[str]:
+    """Who may take ``action`` at all (checked before the state: a 403 never reveals the state)."""
+    return frozenset().union(*(s.roles for (_, a), s in TRANSITIONS.items() if a == action))
+
+
+def check_units(requested: list[str] | None, eligible: list[str]) -> list[str]:
+    """The units of an allocation: ``requested`` (each eligible, no repeats) or every eligible one."""
+    if requested is None:
+        return sorted(eligible)
+    unknown = sorted(set(requested) - set(eligible))
+    if unknown or len(set(requested)) != len(requested):
+        raise invalid_field(
+            "units", "UNIT_NOT_ELIGIBLE",
+            "分配单位须为本级的下级单位且不重复：" + ", ".join(unknown or ["重复"]),
+            "Units must be this level's units, each once: " + ", ".join(unknown or ["repeated"]),
+        )  # fmt: skip
+    return sorted(requested)
+
+
+def merge_values(
+    defaults: Mapping[str, Mapping[str, Decimal]], overrides: Mapping[str, Mapping[str, Decimal]] | None
+) -> dict[str, dict[str, Decimal]]:
+    """The factor values used: the defaults from the data, replaced factor by factor where given."""
+    unknown = sorted(set(overrides or {}) - set(defaults))
+    if unknown:
+        raise invalid_field(
+            "factor_values", "UNIT_NOT_ELIGIBLE", "因素值所列单位不在分配单位中：" + ", ".join(unknown),
+            "factor_values names units outside the allocation: " + ", ".join(unknown),
+        )  # fmt: skip
+    return {code: {**values, **(overrides or {}).get(code, {})} for code, values in defaults.items()}
+
+
+def execution_rate(spent: Decimal, allocated: Decimal) -> Decimal:
+    """Spent over allocated, capped at 1 (own funds can take spending past the line), 4 decimals."""
+    if allocated <= 0:
+        return Decimal("0.0000")
+    return min(Decimal(1), spent / allocated).quantize(RATE, rounding=ROUND_HALF_UP)
+
+
+def check_category(category: str) -> None:
+    """§五: 不得将购买社会救助服务的经费用于三公经费、工作经费、设备购置、工程建设等支出."""
+    if category in FORBIDDEN_CATEGORIES:
+        raise invalid_field(
+            "category", "EXPENDITURE_CATEGORY_FORBIDDEN",
+            "购买服务经费不得用于三公经费、工作经费、设备购置、工程建设",
+            f"Purchase-of-service funds may not be spent on {category}",
+        )  # fmt: skip

@@ -29,13 +29,14 @@ from fastapi import Depends, Request, Response
 
 from services.common import faults
 from services.common.app import router as make_router
-from services.common.auth.deps import READ_ROLES, ensure_visible, require
+from services.common.auth.deps import READ_ROLES, require
 from services.common.auth.tokens import Principal
 from services.common.changes import record_change
 from services.common.errors import conflict, invalid, not_found
 from services.common.ids import PathId
-from services.common.models import Contract, Payment
+from services.common.models import Payment
 from services.common.transaction import Session, commit_step
+from services.contract_api.contracts.routes import visible_contract
 from services.contract_api.payments import settlement, store
 from services.contract_api.payments.schemas import PaymentCreate, PaymentRead
 
@@ -64,14 +65,6 @@ def _changed(session: Session, principal: Principal, p: Payment, region: str, ac
     return out
 
 
-async def _contract(session: Session, principal: Principal, contract_id: int) -> Contract:
-    found = await session.get(Contract, contract_id)
-    if found is None:
-        raise not_found("合同", "contract")
-    ensure_visible(principal, found.county_code, found.contractor_id, "合同", "contract")
-    return found
-
-
 @router.post(
     "/contracts/{contract_id}/payments", status_code=201, response_model=PaymentRead, responses=PROBLEMS
 )
@@ -82,7 +75,7 @@ async def pay(
     """支付 (the county official): the period's payment, net of the deductions penalty_api settles
     against it. One payment per contract and period: sent again it finishes a pending one or answers
     the completed one (200); another amount for a paid period → 409 `PAYMENT_EXISTS`."""
-    contract = await _contract(session, principal, contract_id)
+    contract = await visible_contract(session, principal, contract_id)
     if contract.status not in PAYABLE:
         raise invalid("CONTRACT_NOT_PAYABLE", "合同尚未履行，不能支付", "The contract has not begun")
     quarterly = "Q" in body.period
@@ -132,5 +125,5 @@ async def pay(
 @router.get("/contracts/{contract_id}/payments", response_model=list[PaymentRead], responses=PROBLEMS)
 async def list_payments(contract_id: PathId, principal: Reader, session: Session) -> list[PaymentRead]:
     """支付记录 (officials in scope; the contractor its own), pending ones included."""
-    contract = await _contract(session, principal, contract_id)
+    contract = await visible_contract(session, principal, contract_id)
     return [PaymentRead.model_validate(p) for p in await store.of_contract(session, contract.id)]
