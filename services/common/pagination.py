@@ -9,10 +9,11 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query
 from pydantic import BaseModel, Field
-from sqlalchemy import Select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from services.common import exports
 from services.common.errors import invalid
 
 T = TypeVar("T")
@@ -56,7 +57,10 @@ def decode_cursor(cursor: str) -> Any:
 async def paginate(
     session: AsyncSession, stmt: Select[Any], key: InstrumentedAttribute[Any], params: PageParams
 ) -> tuple[Sequence[Any], str | None]:
-    """Rows after the cursor in ``key`` order, and the cursor of the next page (None at the end)."""
+    """Rows after the cursor in ``key`` order, and the cursor of the next page (None at the end). An
+    export (``exports.py``) counts its whole selection on its first page, before writing anything."""
+    if params.cursor is None and exports.exporting():
+        exports.check_count(await session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
     if params.cursor is not None:
         stmt = stmt.where(key > decode_cursor(params.cursor))
     rows = (await session.execute(stmt.order_by(key).limit(params.limit + 1))).scalars().all()

@@ -63,6 +63,7 @@ class Settings(BaseSettings):
     upstream_contract: str = "http://127.0.0.1:8002"
     upstream_penalty: str = "http://127.0.0.1:8003"
     upstream_timeout: float = Field(10.0, description="seconds before the gateway answers 504")
+    export_max_rows: int = Field(100_000, ge=1, description="rows a spreadsheet export may hold (more → 422)")
 
     signin_rate: float = Field(5.0, description="sign-in requests per second per client address")
     signin_burst: int = Field(20, description="sign-in burst per client address")

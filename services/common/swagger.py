@@ -34,7 +34,7 @@ def page(openapi_url: str, title: str) -> HTMLResponse:
         swagger_js_url=PREFIX + "swagger-ui-bundle.js",
         swagger_css_url=PREFIX + "swagger-ui.css",
         swagger_favicon_url=PREFIX + "favicon-32x32.png",
-        swagger_ui_parameters={"validatorUrl": None},
+        swagger_ui_parameters={"validatorUrl": None, "docExpansion": "none"},
     )
 
 

@@ -31,7 +31,7 @@ from sqlalchemy import BigInteger, LargeBinary, bindparam, func, select, text, u
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from services.common import problems
+from services.common import exports, problems
 from services.common.auth.deps import authenticate
 from services.common.changes import discard_pending, flush_events
 from services.common.database import Database
@@ -135,11 +135,17 @@ class TransactionalRoute(APIRoute):
     def get_route_handler(self) -> Endpoint:
         inner = super().get_route_handler()
         route_path = self.path
+        declared = self.openapi_extra if "x-jiuzhu-export" in (self.openapi_extra or {}) else None
+        response_model = self.response_model
 
         async def handler(request: Request) -> Response:
             key = request.headers.get("idempotency-key")
             if request.method == "POST" and key is not None:
                 return await _idempotent(request, route_path, key, inner)
+            fmt = exports.requested(request) if declared is not None and request.method == "GET" else None
+            if fmt is not None and declared is not None:
+                async with _open(request):  # read only: nothing to commit
+                    return await exports.export(request, inner, declared, response_model, fmt)
             return await _in_transaction(request, inner)
 
         return handler

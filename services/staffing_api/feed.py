@@ -13,6 +13,7 @@ from services.common.app import router as make_router
 from services.common.auth.deps import ensure_in_scope, require, scope_filter
 from services.common.auth.tokens import Principal
 from services.common.changes import feed_horizon
+from services.common.exports import exportable
 from services.common.models import AuditEvent, Event
 from services.common.pagination import Page, Paging, paginate
 from services.common.regions import parse_code
@@ -88,7 +89,7 @@ async def list_events(
     return EventPage(items=items, next_after=items[-1].id if items else None)
 
 
-@router.get("/audit-events", response_model=Page[AuditRead])
+@router.get("/audit-events", openapi_extra=exportable("audit-events"), response_model=Page[AuditRead])
 async def list_audit_events(
     principal: AuditReader,
     session: Session,

@@ -12,6 +12,7 @@ from services.common.auth.deps import READ_ROLES, require
 from services.common.auth.tokens import Principal
 from services.common.changes import record_change
 from services.common.errors import conflict, invalid_field
+from services.common.exports import exportable
 from services.common.models import CatalogItem
 from services.common.transaction import Session
 from services.contract_api.catalog import store
@@ -22,7 +23,9 @@ Reader = Annotated[Principal, Depends(require(*READ_ROLES, "contractor", scope="
 Manager = Annotated[Principal, Depends(require("province_admin"))]
 
 
-@router.get("/service-catalog", response_model=list[CatalogItemRead])
+@router.get(
+    "/service-catalog", openapi_extra=exportable("service-catalog"), response_model=list[CatalogItemRead]
+)
 async def list_catalog(
     _principal: Reader,
     session: Session,

@@ -22,6 +22,7 @@ from services.common.auth.deps import (
 from services.common.auth.tokens import Principal
 from services.common.changes import record_change
 from services.common.errors import conflict, invalid_field, not_found
+from services.common.exports import exportable
 from services.common.ids import PathId
 from services.common.models import Contractor, Region
 from services.common.months import business_today
@@ -176,7 +177,12 @@ async def read_contractor(
     )
 
 
-@router.get("/contractors", response_model=Page[ContractorRead], responses=PROBLEMS)
+@router.get(
+    "/contractors",
+    openapi_extra=exportable("contractors"),
+    response_model=Page[ContractorRead],
+    responses=PROBLEMS,
+)
 async def list_contractors(
     principal: Reader,
     session: Session,
@@ -197,7 +203,12 @@ async def list_contractors(
     return Page[ContractorRead](items=items, next_cursor=cursor)
 
 
-@router.get("/contractors/{contractor_id}/debarments", response_model=list[DebarmentRead], responses=PROBLEMS)
+@router.get(
+    "/contractors/{contractor_id}/debarments",
+    openapi_extra=exportable("debarments"),
+    response_model=list[DebarmentRead],
+    responses=PROBLEMS,
+)
 async def list_debarments(contractor_id: PathId, principal: Reader, session: Session) -> list[DebarmentRead]:
     """禁止参与记录 (every debarment of the contractor, past ones included, with `in_force` today)."""
     contractor = await contractor_in_scope(session, principal, contractor_id)

@@ -21,6 +21,7 @@ from services.common.auth.tokens import Principal
 from services.common.changes import record_change
 from services.common.concurrency import check_if_match, etag
 from services.common.errors import conflict, forbidden, invalid, not_found
+from services.common.exports import exportable
 from services.common.ids import PathId
 from services.common.models import Contract, Debarment
 from services.common.months import business_today
@@ -141,7 +142,9 @@ async def read_contract(
     return contract_read(contract)
 
 
-@router.get("/contracts", response_model=Page[ContractRead], responses=PROBLEMS)
+@router.get(
+    "/contracts", openapi_extra=exportable("contracts"), response_model=Page[ContractRead], responses=PROBLEMS
+)
 async def list_contracts(
     principal: Reader,
     session: Session,

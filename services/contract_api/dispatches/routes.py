@@ -18,6 +18,7 @@ from services.common.auth.deps import (
 from services.common.auth.tokens import Principal
 from services.common.changes import record_change
 from services.common.errors import FieldError, conflict, invalid, not_found
+from services.common.exports import exportable
 from services.common.ids import MAX_ID, PathId
 from services.common.models import Contract, Dispatch
 from services.common.pagination import Page, Paging
@@ -172,7 +173,12 @@ async def read_dispatch(dispatch_id: PathId, principal: Reader, session: Session
     return DispatchRead.model_validate(await visible_dispatch(session, principal, dispatch_id))
 
 
-@router.get("/dispatches", response_model=Page[DispatchRead], responses=PROBLEMS)
+@router.get(
+    "/dispatches",
+    openapi_extra=exportable("dispatches"),
+    response_model=Page[DispatchRead],
+    responses=PROBLEMS,
+)
 async def list_dispatches(
     principal: Reader,
     session: Session,

@@ -15,6 +15,7 @@ from services.common.auth.deps import READ_ROLES, ensure_in_scope, listed_scope,
 from services.common.auth.tokens import Principal
 from services.common.changes import record_change
 from services.common.errors import conflict, invalid, invalid_field, not_found
+from services.common.exports import exportable
 from services.common.ids import PathId
 from services.common.models import Evaluation, IndicatorSystem, SatisfactionSurvey
 from services.common.months import business_today
@@ -96,7 +97,12 @@ async def read_system(system_id: PathId, _principal: Reader, session: Session) -
     return IndicatorSystemRead.model_validate(found)
 
 
-@router.get("/indicator-systems", response_model=Page[IndicatorSystemRead], responses=PROBLEMS)
+@router.get(
+    "/indicator-systems",
+    openapi_extra=exportable("indicator-systems"),
+    response_model=Page[IndicatorSystemRead],
+    responses=PROBLEMS,
+)
 async def list_systems(
     _principal: Reader,
     session: Session,
@@ -200,7 +206,12 @@ async def read_evaluation(evaluation_id: PathId, principal: Reader, session: Ses
     return _evaluation_read(found)
 
 
-@router.get("/evaluations", response_model=Page[EvaluationRead], responses=PROBLEMS)
+@router.get(
+    "/evaluations",
+    openapi_extra=exportable("evaluations"),
+    response_model=Page[EvaluationRead],
+    responses=PROBLEMS,
+)
 async def list_evaluations(
     principal: Reader,
     session: Session,
@@ -250,7 +261,12 @@ async def survey(body: SurveyCreate, principal: Surveyor, session: Session) -> S
     return out
 
 
-@router.get("/satisfaction-surveys", response_model=Page[SurveyRead], responses=PROBLEMS)
+@router.get(
+    "/satisfaction-surveys",
+    openapi_extra=exportable("satisfaction-surveys"),
+    response_model=Page[SurveyRead],
+    responses=PROBLEMS,
+)
 async def list_surveys(
     principal: OfficialReader,
     session: Session,

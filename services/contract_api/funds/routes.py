@@ -15,6 +15,7 @@ from services.common.auth.tokens import Principal
 from services.common.changes import record_change
 from services.common.concurrency import etag
 from services.common.errors import conflict, forbidden, invalid_field, not_found
+from services.common.exports import exportable
 from services.common.ids import PathId
 from services.common.models import Allocation, AllocationLine, Expenditure
 from services.common.months import business_today
@@ -243,7 +244,12 @@ async def read_allocation(
     return await allocation_read(session, a)
 
 
-@router.get("/allocations", response_model=Page[AllocationRead], responses=PROBLEMS)
+@router.get(
+    "/allocations",
+    openapi_extra=exportable("allocations"),
+    response_model=Page[AllocationRead],
+    responses=PROBLEMS,
+)
 async def list_allocations(
     principal: Reader,
     session: Session,
@@ -316,7 +322,12 @@ async def spend(body: ExpenditureCreate, principal: County, session: Session) ->
     return out
 
 
-@router.get("/expenditures", response_model=Page[ExpenditureRead], responses=PROBLEMS)
+@router.get(
+    "/expenditures",
+    openapi_extra=exportable("expenditures"),
+    response_model=Page[ExpenditureRead],
+    responses=PROBLEMS,
+)
 async def list_expenditures(
     principal: Reader,
     session: Session,
@@ -333,7 +344,12 @@ async def list_expenditures(
     return Page[ExpenditureRead](items=[ExpenditureRead.model_validate(r) for r in rows], next_cursor=cursor)
 
 
-@router.get("/fund-execution", response_model=FundExecution, responses=PROBLEMS)
+@router.get(
+    "/fund-execution",
+    openapi_extra=exportable("fund-execution"),
+    response_model=FundExecution,
+    responses=PROBLEMS,
+)
 async def fund_execution(
     principal: Reader,
     session: Session,

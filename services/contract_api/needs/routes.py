@@ -13,6 +13,7 @@ from services.common.auth.tokens import Principal
 from services.common.changes import record_change
 from services.common.concurrency import etag
 from services.common.errors import forbidden, invalid_field, not_found
+from services.common.exports import exportable
 from services.common.ids import PathId
 from services.common.models import PurchaseNeed, PurchaseNeedItem, Region
 from services.common.pagination import Page, Paging
@@ -115,7 +116,12 @@ async def read_need(need_id: PathId, principal: Reader, session: Session, respon
     return need_read(need, (await store.items_of(session, [need.id]))[need.id])
 
 
-@router.get("/purchase-needs", response_model=Page[NeedRead], responses=PROBLEMS)
+@router.get(
+    "/purchase-needs",
+    openapi_extra=exportable("purchase-needs"),
+    response_model=Page[NeedRead],
+    responses=PROBLEMS,
+)
 async def list_needs(
     principal: Reader,
     session: Session,

@@ -33,6 +33,7 @@ from services.common.auth.deps import READ_ROLES, require
 from services.common.auth.tokens import Principal
 from services.common.changes import record_change
 from services.common.errors import conflict, invalid, not_found
+from services.common.exports import exportable
 from services.common.ids import PathId
 from services.common.models import Payment
 from services.common.transaction import Session, commit_step
@@ -122,7 +123,12 @@ async def pay(
     return PaymentRead.model_validate(payment)
 
 
-@router.get("/contracts/{contract_id}/payments", response_model=list[PaymentRead], responses=PROBLEMS)
+@router.get(
+    "/contracts/{contract_id}/payments",
+    openapi_extra=exportable("payments"),
+    response_model=list[PaymentRead],
+    responses=PROBLEMS,
+)
 async def list_payments(contract_id: PathId, principal: Reader, session: Session) -> list[PaymentRead]:
     """支付记录 (officials in scope; the contractor its own), pending ones included."""
     contract = await visible_contract(session, principal, contract_id)

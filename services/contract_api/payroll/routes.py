@@ -12,6 +12,7 @@ from services.common.auth.deps import READ_ROLES, listed_scope, require
 from services.common.auth.tokens import Principal
 from services.common.changes import record_change
 from services.common.concurrency import check_if_match, etag
+from services.common.exports import exportable
 from services.common.ids import PathId
 from services.common.models import PayrollRecord
 from services.common.months import add_months, business_today, format_month, parse_month
@@ -75,14 +76,24 @@ async def put_payroll(
     return out
 
 
-@router.get("/dispatches/{dispatch_id}/payroll", response_model=list[PayrollRead], responses=PROBLEMS)
+@router.get(
+    "/dispatches/{dispatch_id}/payroll",
+    openapi_extra=exportable("payroll"),
+    response_model=list[PayrollRead],
+    responses=PROBLEMS,
+)
 async def list_payroll(dispatch_id: PathId, principal: Reader, session: Session) -> list[PayrollRead]:
     """工资发放记录 (a dispatch's records by month: officials in scope, the contractor, the worker)."""
     dispatch = await visible_dispatch(session, principal, dispatch_id)
     return [payroll_read(r) for r in await store.records(session, dispatch.id)]
 
 
-@router.get("/payroll-compliance", response_model=PayrollCompliance, responses=PROBLEMS)
+@router.get(
+    "/payroll-compliance",
+    openapi_extra=exportable("payroll-compliance"),
+    response_model=PayrollCompliance,
+    responses=PROBLEMS,
+)
 async def payroll_compliance(
     principal: ReportReader,
     session: Session,

@@ -14,6 +14,7 @@ from services.common.auth.tokens import Principal
 from services.common.changes import record_change
 from services.common.concurrency import etag
 from services.common.errors import invalid_field, not_found
+from services.common.exports import exportable
 from services.common.ids import PathId
 from services.common.models import PurchasePlan
 from services.common.months import business_today
@@ -122,7 +123,12 @@ async def read_plan(plan_id: PathId, principal: Reader, session: Session, respon
     return plan_read(plan, (await store.need_ids(session, [plan.id]))[plan.id])
 
 
-@router.get("/purchase-plans", response_model=Page[PlanRead], responses=PROBLEMS)
+@router.get(
+    "/purchase-plans",
+    openapi_extra=exportable("purchase-plans"),
+    response_model=Page[PlanRead],
+    responses=PROBLEMS,
+)
 async def list_plans(
     principal: Reader,
     session: Session,

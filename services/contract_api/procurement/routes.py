@@ -14,6 +14,7 @@ from services.common.auth.deps import READ_ROLES, ensure_in_scope, own_org, requ
 from services.common.auth.tokens import Principal
 from services.common.changes import record_change
 from services.common.errors import DomainError, FieldError, conflict, invalid, invalid_field, not_found
+from services.common.exports import exportable
 from services.common.ids import PathId
 from services.common.models import Bid, BidScore, Contract, Procurement
 from services.common.months import business_today
@@ -186,7 +187,12 @@ async def submit_bid(
     return out
 
 
-@router.get("/procurements/{procurement_id}/bids", response_model=list[BidRead], responses=PROBLEMS)
+@router.get(
+    "/procurements/{procurement_id}/bids",
+    openapi_extra=exportable("bids"),
+    response_model=list[BidRead],
+    responses=PROBLEMS,
+)
 async def list_bids(procurement_id: PathId, principal: Reader, session: Session) -> list[BidRead]:
     """投标列表 (officials in scope see every bid; a contractor only its own)."""
     procurement = await _procurement(session, principal, procurement_id)

@@ -11,6 +11,7 @@ from fastapi import Query, Request, Response
 
 from services.common.app import router as make_router
 from services.common.errors import DomainError
+from services.common.exports import exportable
 from services.common.money import exact_json
 from services.common.months import business_today
 from services.common.pagination import Paging, decode_cursor, encode_cursor
@@ -61,7 +62,7 @@ def _region(raw: str | None) -> str:
     "/debarments",
     response_model=PublicDebarmentList,
     responses=NOT_MODIFIED,
-    openapi_extra={"security": []},
+    openapi_extra={"security": [], **exportable("public-debarments")},
 )
 async def public_debarments(session: Session, request: Request) -> Response:
     """禁止参与名单 (public list of contractors under a debarment in force today; no token)."""
@@ -84,7 +85,10 @@ async def public_debarments(session: Session, request: Request) -> Response:
 
 
 @router.get(
-    "/contracts", response_model=PublicContractPage, responses=NOT_MODIFIED, openapi_extra={"security": []}
+    "/contracts",
+    response_model=PublicContractPage,
+    responses=NOT_MODIFIED,
+    openapi_extra={"security": [], **exportable("public-contracts")},
 )
 async def public_contracts(
     session: Session, request: Request, paging: Paging, region: Region = None, year: Year = None
@@ -150,7 +154,7 @@ async def public_ocds(
     "/allocations",
     response_model=PublicAllocationList,
     responses=NOT_MODIFIED,
-    openapi_extra={"security": []},
+    openapi_extra={"security": [], **exportable("public-allocations")},
 )
 async def public_allocations(
     session: Session,

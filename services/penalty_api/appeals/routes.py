@@ -14,6 +14,7 @@ from services.common.auth.deps import READ_ROLES, listed_scope, require
 from services.common.auth.tokens import Principal
 from services.common.changes import record_change
 from services.common.errors import conflict, not_found
+from services.common.exports import exportable
 from services.common.ids import PathId
 from services.common.models import Appeal, Violation
 from services.common.pagination import Page, Paging
@@ -107,7 +108,9 @@ async def read_appeal(appeal_id: PathId, principal: Reader, session: Session) ->
     return AppealRead.model_validate(appeal)
 
 
-@router.get("/appeals", response_model=Page[AppealRead], responses=PROBLEMS)
+@router.get(
+    "/appeals", openapi_extra=exportable("appeals"), response_model=Page[AppealRead], responses=PROBLEMS
+)
 async def list_appeals(
     principal: Reader,
     session: Session,

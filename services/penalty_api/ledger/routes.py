@@ -17,6 +17,7 @@ from services.common.auth.deps import (
 )
 from services.common.auth.tokens import Principal
 from services.common.errors import not_found
+from services.common.exports import exportable
 from services.common.ids import PathId
 from services.common.models import Contract
 from services.common.months import business_today
@@ -101,7 +102,12 @@ async def verify_region(
     return await _verify(session, await store.contracts_with_entries(session, code))
 
 
-@router.get("/deduction-summary", response_model=DeductionSummary, responses=PROBLEMS)
+@router.get(
+    "/deduction-summary",
+    openapi_extra=exportable("deduction-summary"),
+    response_model=DeductionSummary,
+    responses=PROBLEMS,
+)
 async def deduction_summary(
     principal: Reader,
     session: Session,

@@ -20,6 +20,7 @@ from services.common.auth.deps import (
 from services.common.auth.tokens import Principal
 from services.common.changes import record_change
 from services.common.errors import conflict, invalid_field, not_found
+from services.common.exports import exportable
 from services.common.ids import PathId
 from services.common.models import ReplacementRequest
 from services.common.pagination import Page, Paging
@@ -128,7 +129,12 @@ async def read_request(request_id: PathId, principal: Reader, session: Session) 
     return replacement_read(await _visible(session, principal, request_id))
 
 
-@router.get("/replacement-requests", response_model=Page[ReplacementRead], responses=PROBLEMS)
+@router.get(
+    "/replacement-requests",
+    openapi_extra=exportable("replacement-requests"),
+    response_model=Page[ReplacementRead],
+    responses=PROBLEMS,
+)
 async def list_requests(
     principal: Reader,
     session: Session,

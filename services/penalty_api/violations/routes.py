@@ -21,6 +21,7 @@ from services.common.auth.deps import (
 from services.common.auth.tokens import Principal
 from services.common.changes import record_change
 from services.common.errors import conflict, forbidden, not_found
+from services.common.exports import exportable
 from services.common.ids import MAX_ID, PathId
 from services.common.models import Contract, Dispatch, Violation
 from services.common.months import business_today
@@ -167,7 +168,12 @@ async def read_violation(violation_id: PathId, principal: Reader, session: Sessi
     return ViolationRead.model_validate(await visible(session, principal, violation_id))
 
 
-@router.get("/violations", response_model=Page[ViolationRead], responses=PROBLEMS)
+@router.get(
+    "/violations",
+    openapi_extra=exportable("violations"),
+    response_model=Page[ViolationRead],
+    responses=PROBLEMS,
+)
 async def list_violations(
     principal: Reader,
     session: Session,

@@ -14,6 +14,7 @@ from services.common.auth.deps import READ_ROLES, ensure_in_scope, listed_region
 from services.common.auth.tokens import Principal
 from services.common.changes import record_change
 from services.common.errors import conflict, invalid, invalid_field, not_found
+from services.common.exports import exportable
 from services.common.ids import PathId
 from services.common.models import EstablishmentPost, Person
 from services.common.months import business_today
@@ -164,7 +165,7 @@ async def read_person(
     return person_read(person, principal, vault, datetime.now(UTC))
 
 
-@router.get("/persons", response_model=Page[PersonRead])
+@router.get("/persons", openapi_extra=exportable("persons"), response_model=Page[PersonRead])
 async def list_persons(
     principal: PersonReader,
     session: Session,
@@ -265,7 +266,9 @@ async def read_post(post_id: PathId, principal: PersonReader, session: Session) 
     return PostRead.model_validate(post)
 
 
-@router.get("/establishment-posts", response_model=Page[PostRead])
+@router.get(
+    "/establishment-posts", openapi_extra=exportable("establishment-posts"), response_model=Page[PostRead]
+)
 async def list_posts(
     principal: RosterReader,
     session: Session,

@@ -14,6 +14,7 @@ from services.common.auth.deps import READ_ROLES, ensure_in_scope, require
 from services.common.auth.tokens import ROLES, Principal
 from services.common.changes import record_change
 from services.common.errors import conflict, invalid, invalid_field, not_found
+from services.common.exports import exportable
 from services.common.ids import PathId
 from services.common.models import StaffingRuleSet
 from services.common.months import business_today, format_month, parse_month
@@ -61,7 +62,9 @@ async def applicable_rule_set(session: AsyncSession, rule_set_id: int | None, on
     return in_effect
 
 
-@router.get("/staffing-rule-sets", response_model=list[RuleSetRead])
+@router.get(
+    "/staffing-rule-sets", openapi_extra=exportable("staffing-rule-sets"), response_model=list[RuleSetRead]
+)
 async def list_rule_sets(_principal: Reader, session: Session) -> list[RuleSetRead]:
     """配备标准规则集 (staffing rule sets, oldest first; quotas use the one in effect at `as_of`)."""
     return [RuleSetRead.model_validate(r) for r in await store.rule_sets(session)]
@@ -172,7 +175,7 @@ async def unit_quota(region_code: str, principal: Reader, session: Session, as_o
     return _unit(row, month, rule_set_id)
 
 
-@router.get("/quotas", response_model=UnitQuotaPage)
+@router.get("/quotas", openapi_extra=exportable("quotas"), response_model=UnitQuotaPage)
 async def list_quotas(
     principal: Reader,
     session: Session,
@@ -237,7 +240,11 @@ def _part(code: str, name: str, rows: list[Any]) -> SummaryPart:
     )
 
 
-@router.get("/quota-summary/{region_code}", response_model=QuotaSummary)
+@router.get(
+    "/quota-summary/{region_code}",
+    openapi_extra=exportable("quota-summary", rows="children"),
+    response_model=QuotaSummary,
+)
 async def quota_summary(
     region_code: str, principal: Reader, session: Session, as_of: AsOf = None
 ) -> QuotaSummary:

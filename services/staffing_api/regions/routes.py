@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Depends, File, Header, Query, Response, UploadFile
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.app import router as make_router
-from services.common.auth.deps import READ_ROLES, ensure_in_scope, require
+from services.common.auth.deps import READ_ROLES, ensure_in_scope, listed_region, require
 from services.common.auth.tokens import Principal
 from services.common.changes import record_change
 from services.common.concurrency import check_if_match, etag
 from services.common.errors import FieldError, conflict, forbidden, invalid, invalid_field, not_found
+from services.common.exports import exportable
 from services.common.models import Establishment, Region, RegionStats
 from services.common.months import format_month, parse_month
 from services.common.pagination import Page, Paging
@@ -27,6 +28,7 @@ from services.staffing_api.regions.schemas import (
     RegionRead,
     StatsList,
     StatsRead,
+    StatsRow,
     StatsWrite,
 )
 
@@ -34,6 +36,9 @@ router = make_router(prefix="/api/v1", tags=["regions"])
 
 Reader = Annotated[Principal, Depends(require(*READ_ROLES, "contractor", "worker", scope="staffing:read"))]
 RegionWriter = Annotated[Principal, Depends(require("province_admin", "county_official"))]
+StatsReader = Annotated[Principal, Depends(require(*READ_ROLES, scope="staffing:read"))]
+StatsLevel = Literal["county", "township", "village"]
+LEVEL_LENGTH = {"county": 6, "township": 9, "village": 12}
 StatsWriter = Annotated[Principal, Depends(require("province_admin", "county_official", "township_official"))]
 EstablishmentWriter = Annotated[Principal, Depends(require("province_admin", "county_official"))]
 
@@ -119,7 +124,9 @@ async def read_region(code: str, principal: Reader, session: Session) -> RegionR
     return RegionRead.model_validate(await _region_in_scope(session, principal, code))
 
 
-@router.get("/regions", response_model=Page[RegionRead], responses=PROBLEMS)
+@router.get(
+    "/regions", openapi_extra=exportable("regions"), response_model=Page[RegionRead], responses=PROBLEMS
+)
 async def list_regions(
     principal: Reader,
     session: Session,
@@ -182,7 +189,12 @@ async def put_stats(
     return out
 
 
-@router.get("/regions/{code}/stats", response_model=StatsList, responses=PROBLEMS)
+@router.get(
+    "/regions/{code}/stats",
+    openapi_extra=exportable("region-months"),
+    response_model=StatsList,
+    responses=PROBLEMS,
+)
 async def list_stats(
     code: str,
     principal: Reader,
@@ -208,6 +220,40 @@ async def read_stats(
         raise not_found("该月统计", "month's figures")
     response.headers["ETag"] = etag(stats.version)
     return _stats_read(stats)
+
+
+@router.get(
+    "/region-stats",
+    openapi_extra=exportable("region-stats"),
+    response_model=Page[StatsRow],
+    responses=PROBLEMS,
+)
+async def month_of_units(
+    principal: StatsReader,
+    session: Session,
+    paging: Paging,
+    level: Annotated[StatsLevel, Query(description="层级 (county, township or village)")],
+    month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$", description="统计月份 (month, YYYY-MM)")],
+    region: Annotated[str | None, Query(description="区划 (region; default: your whole scope)")] = None,
+) -> Page[StatsRow]:
+    """某月各单位统计 (one month's figures of every unit at `level` below `region`, by code; units
+    without figures that month are absent). Its CSV or XLSX export is exactly what
+    `POST /region-stats/import` takes back."""
+    code = listed_region(principal, region)
+    rows, cursor = await store.month_of_units(
+        session, paging, region=code, length=LEVEL_LENGTH[level], month=parse_month(month)
+    )
+    items = [
+        StatsRow(
+            region_code=r.region_code,
+            month=format_month(r.month),
+            dibao_recipients=r.dibao_recipients,
+            tekun_recipients=r.tekun_recipients,
+            population=r.population,
+        )
+        for r in rows
+    ]
+    return Page[StatsRow](items=items, next_cursor=cursor)
 
 
 @router.post("/region-stats/import", response_model=ImportResult, responses=PROBLEMS)

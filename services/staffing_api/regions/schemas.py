@@ -60,6 +60,16 @@ class StatsRead(BaseModel):
     updated_at: datetime = Field(description="更新时间 (last update)")
 
 
+class StatsRow(BaseModel):
+    """A row of ``GET /region-stats``: the columns ``POST /region-stats/import`` takes, in its order."""
+
+    region_code: str = Field(description="区划代码 (region code)")
+    month: str = Field(description="统计月份 (month, YYYY-MM)")
+    dibao_recipients: int | None = Field(description="低保对象数 (minimum-living-allowance recipients)")
+    tekun_recipients: int | None = Field(description="特困人员数 (persons in extreme poverty)")
+    population: int | None = Field(description="常住人口 (resident population)")
+
+
 class StatsList(BaseModel):
     items: list[StatsRead] = Field(description="各月统计 (figures per month)")
 

@@ -96,6 +96,17 @@ async def list_stats(
     return (await session.execute(stmt.order_by(RegionStats.month))).scalars().all()
 
 
+async def month_of_units(
+    session: AsyncSession, params: PageParams, *, region: str, length: int, month: date
+) -> tuple[Sequence[RegionStats], str | None]:
+    stmt = select(RegionStats).where(
+        RegionStats.month == month,
+        RegionStats.region_code.startswith(region, autoescape=True),
+        func.length(RegionStats.region_code) == length,
+    )
+    return await paginate(session, stmt, RegionStats.region_code, params)
+
+
 async def upsert_stats(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
     """Insert or replace whole months (a later PUT of the same month replaces it); bumps the version."""
     if not rows:

@@ -17,6 +17,7 @@ from services.common.auth.deps import READ_ROLES, ensure_in_scope, require
 from services.common.auth.tokens import ROLES, Principal
 from services.common.changes import record_change
 from services.common.errors import DomainError, invalid, not_found
+from services.common.exports import exportable
 from services.common.ids import MAX_ID, PathId
 from services.common.models import Dispatch, Task
 from services.common.months import business_today
@@ -55,7 +56,7 @@ def may_act_for(principal: Principal, dispatch: Dispatch) -> bool:
     return dispatch.region_code.startswith(principal.region)
 
 
-@router.get("/duties", response_model=list[DutyRead])
+@router.get("/duties", openapi_extra=exportable("duties"), response_model=list[DutyRead])
 async def list_duties(
     _principal: Anyone,
     session: Session,
@@ -249,7 +250,7 @@ def _malformed(raw: dict[str, Any], exc: ValidationError, lang: str) -> BatchRes
     )
 
 
-@router.get("/workload", response_model=Workload)
+@router.get("/workload", openapi_extra=exportable("workload"), response_model=Workload)
 async def workload(
     principal: WorkloadReader,
     session: Session,
@@ -284,7 +285,7 @@ def _region_filter(principal: Principal, region: str | None) -> str | None:
     return code
 
 
-@router.get("/tasks", response_model=Page[TaskRead])
+@router.get("/tasks", openapi_extra=exportable("tasks"), response_model=Page[TaskRead])
 async def list_tasks(
     principal: TaskReader,
     session: Session,
@@ -313,7 +314,7 @@ async def read_work_log(log_id: PathId, principal: LogReader, session: Session) 
     return WorkLogRead.model_validate(log)
 
 
-@router.get("/work-logs", response_model=Page[WorkLogRead])
+@router.get("/work-logs", openapi_extra=exportable("work-logs"), response_model=Page[WorkLogRead])
 async def list_work_logs(
     principal: LogReader,
     session: Session,

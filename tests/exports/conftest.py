@@ -1,0 +1,3 @@
+"""Exports are tried on the funds' lists and reports too."""
+
+from tests.funds.conftest import funds  # noqa: F401 - a fixture
