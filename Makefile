@@ -26,12 +26,13 @@ lint: $(STAMP) ## ruff and mypy --strict
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-bench: $(STAMP) ## benchmarks: gateway overhead, quota summary and work-log batch, writes, ledger (print tables)
+bench: $(STAMP) ## benchmarks: gateway overhead, quota summary and work-log batch, writes, ledger, exports (print tables)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/gateway.py
 	$(BIN)/python bench/quota_summary.py
 	$(BIN)/python bench/writes.py
 	$(BIN)/python bench/ledger.py
+	$(BIN)/python bench/exports.py
 
 fuzz: $(STAMP) ## schemathesis against the running stack's merged API document (fails on any 5xx)
 	$(BIN)/python -m pip install --quiet -e '.[dev,fuzz]'

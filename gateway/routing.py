@@ -13,6 +13,7 @@ _TABLE: dict[Upstream, tuple[str, ...]] = {
         "staffing-rule-sets",
         "quotas",
         "quota-summary",
+        "quota-simulations",
         "persons",
         "establishment-posts",
         "assistant-eligibility",

@@ -1,5 +1,6 @@
 """Every list and report as a spreadsheet (README *Spreadsheets*): ``?format=csv|xlsx`` or the
-``Accept`` header, on any ``GET`` that declares itself exportable with ``openapi_extra=exportable(…)``.
+``Accept`` header, on any ``GET`` (or report ``POST``, a simulation) that declares itself exportable
+with ``openapi_extra=exportable(…)``.
 
 One mechanism, not a writer per route: ``TransactionalRoute`` sees the declaration and, instead of one
 answer, runs the route's own endpoint page after page (``limit=500``, following ``next_cursor``) in the
@@ -204,53 +205,50 @@ class _Csv:
 
 
 class _Xlsx:
-    def __init__(self, out: BinaryIO, cols: list[Column], title: str) -> None:
-        from openpyxl import Workbook
+    """xlsxwriter in ``constant_memory`` mode: each row goes to disk as the next begins (measured
+    against openpyxl's write-only workbook in ``bench/exports.py``: the same flat memory, 2-3× faster)."""
 
-        self.out, self.cols = out, cols
-        self.book = Workbook(write_only=True)
-        self.sheet = self.book.create_sheet(title[:31])
-        self.sheet.freeze_panes = "A2"
-        self.sheet.append([self._text(c.name) for c in cols])
+    def __init__(self, path: str, cols: list[Column], title: str) -> None:
+        import xlsxwriter
 
-    def _text(self, value: str) -> Any:
-        from openpyxl.cell import WriteOnlyCell
-
-        cell = WriteOnlyCell(self.sheet, value=value)
-        cell.data_type = "s"  # never a formula, whatever it begins with
-        return cell
+        self.cols = cols
+        self.book = xlsxwriter.Workbook(path, {"constant_memory": True, "strings_to_formulas": False})
+        self.money = self.book.add_format({"num_format": "0.00"})
+        self.day = self.book.add_format({"num_format": "yyyy-mm-dd"})
+        self.sheet = self.book.add_worksheet(title[:31])
+        self.sheet.freeze_panes(1, 0)
+        for i, c in enumerate(cols):
+            self.sheet.write_string(0, i, c.name)
+        self.row_no = 0
 
     def row(self, item: dict[str, Any]) -> None:
-        from openpyxl.cell import WriteOnlyCell
-
-        cells: list[Any] = []
-        for c in self.cols:
+        self.row_no += 1
+        for i, c in enumerate(self.cols):
             v = _typed(_flat(item, c.name), c.kind)
             if v is None:
-                cells.append(None)
-            elif c.kind == "money":
-                cell = WriteOnlyCell(self.sheet, value=v)
-                cell.number_format = "0.00"
-                cells.append(cell)
+                continue
+            if c.kind == "money":
+                self.sheet.write_number(self.row_no, i, v, self.money)  # a double: exact to the fen
             elif c.kind == "date":
-                cell = WriteOnlyCell(self.sheet, value=v)
-                cell.number_format = "yyyy-mm-dd"
-                cells.append(cell)
-            elif c.kind in ("int", "number", "bool"):
-                cells.append(v)
+                self.sheet.write_datetime(self.row_no, i, v, self.day)
+            elif c.kind == "bool":
+                self.sheet.write_boolean(self.row_no, i, v)
+            elif c.kind in ("int", "number"):
+                self.sheet.write_number(self.row_no, i, v)
             else:
-                cells.append(self._text(str(v)))
-        self.sheet.append(cells)
+                self.sheet.write_string(self.row_no, i, str(v))  # never a formula, whatever it begins with
 
     def close(self) -> None:
-        notes = self.book.create_sheet("说明")
-        notes.append(["字段 (field)", "说明 (description)"])
-        for c in self.cols:
-            notes.append([self._text(c.name), self._text(c.description)])
-        self.book.save(self.out)
+        notes = self.book.add_worksheet("说明")
+        notes.write_string(0, 0, "字段 (field)")
+        notes.write_string(0, 1, "说明 (description)")
+        for i, c in enumerate(self.cols, 1):
+            notes.write_string(i, 0, c.name)
+            notes.write_string(i, 1, c.description)
+        self.book.close()
 
     def abort(self) -> None:
-        self.sheet.close()  # ends the write-only sheet's row generator (and its temporary file)
+        self.book.close()
 
 
 def _page_scope(request: Request, cursor: str | None) -> Request:
@@ -281,14 +279,15 @@ async def export(
     resource, rows = declared["x-jiuzhu-export"], declared["x-jiuzhu-export-rows"]
     model = item_model(response_model, rows)
     cols = columns(model) if model is not None else []
-    out = tempfile.SpooledTemporaryFile(max_size=4 << 20)  # noqa: SIM115 - closed by the streamer
-    writer: _Csv | _Xlsx = _Csv(out, cols) if fmt == "csv" else _Xlsx(out, cols, resource)  # type: ignore[arg-type]
+    out = tempfile.NamedTemporaryFile(prefix="jz-export-", suffix="." + fmt)  # noqa: SIM115 - the streamer closes it
+    writer: _Csv | _Xlsx = _Csv(out, cols) if fmt == "csv" else _Xlsx(out.name, cols, resource)  # type: ignore[arg-type]
     token = _CAP.set(request.app.state.settings.export_max_rows)
     try:
         cursor: str | None = None
         written = 0
         while True:
-            answer = await inner(_page_scope(request, cursor))
+            # A report answered to a POST (a simulation) is one answer: its body is read once.
+            answer = await inner(request if request.method == "POST" else _page_scope(request, cursor))
             if answer.status_code >= 400:
                 writer.abort()
                 out.close()

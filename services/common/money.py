@@ -28,6 +28,13 @@ Money = Annotated[
     Field(max_digits=16, decimal_places=2, ge=0),
     PlainSerializer(lambda d: f"{d:.2f}", return_type=str, when_used="json"),
 ]
+# A change of money (a simulation's cost delta): the same, and negative when it falls.
+SignedMoney = Annotated[
+    Decimal,
+    BeforeValidator(_not_a_float),
+    Field(max_digits=16, decimal_places=2),
+    PlainSerializer(lambda d: f"{d:.2f}", return_type=str, when_used="json"),
+]
 
 
 def exact_json(value: Any) -> bytes:

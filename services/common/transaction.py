@@ -142,7 +142,7 @@ class TransactionalRoute(APIRoute):
             key = request.headers.get("idempotency-key")
             if request.method == "POST" and key is not None:
                 return await _idempotent(request, route_path, key, inner)
-            fmt = exports.requested(request) if declared is not None and request.method == "GET" else None
+            fmt = exports.requested(request) if declared is not None else None
             if fmt is not None and declared is not None:
                 async with _open(request):  # read only: nothing to commit
                     return await exports.export(request, inner, declared, response_model, fmt)

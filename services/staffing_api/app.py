@@ -9,6 +9,7 @@ from services.common.settings import Settings
 from services.staffing_api import feed
 from services.staffing_api.persons import routes as persons
 from services.staffing_api.quotas import routes as quotas
+from services.staffing_api.quotas import simulations
 from services.staffing_api.regions import routes as regions
 from services.staffing_api.work import routes as work
 
@@ -20,7 +21,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         description="区划、统计、编制、变更事件与审计 "
         "(regions, statistics, establishment, change feed, audit). "
         "Rules from the 2019 Yunnan notice §一, §二, §四.",
-        routers=[regions.router, quotas.router, persons.router, work.router, feed.router],
+        routers=[regions.router, quotas.router, simulations.router, persons.router, work.router, feed.router],
         settings=settings,
         database_url=database_url,
     )

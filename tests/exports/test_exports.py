@@ -19,6 +19,7 @@ from tests.conftest import Stack, Tokens
 from tests.contracts.conftest import World, make_world
 from tests.contracts.test_contracts import COUNTY
 from tests.funds.conftest import ACCEPTANCE, Funds
+from tests.penalties.conftest import Case
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -231,3 +232,25 @@ async def test_region_stats_round_trip(stack: Stack, tokens: Tokens) -> None:
     values = [[[c.value for c in row] for row in ws.iter_rows()] for ws in read_xlsx(xlsx1)]
     assert values == [[[c.value for c in row] for row in ws.iter_rows()] for ws in read_xlsx(xlsx2)]
     assert (await stack.gateway.get(path + "&format=csv", headers=h)).content == csv1.content
+
+
+async def test_penalty_lists_and_reports(stack: Stack, tokens: Tokens, case: Case) -> None:
+    """penalty_api's violations (a list) and deduction summary (a report) as spreadsheets; a contractor
+    sees its own only, as in JSON."""
+    await case.confirmed("1.5")
+    await case.confirmed("3")
+    h = tokens.headers(*COUNTY)
+    expected = await json_rows(stack.gateway, "/api/v1/violations", h)
+    rows = read_csv(await stack.gateway.get("/api/v1/violations?format=csv", headers=h))
+    assert [x["id"] for x in rows] == [str(x["id"]) for x in expected] and len(rows) == 2
+    assert sorted(x["amount"] for x in rows) == ["4275.00", "8550.00"]
+    sheet, _ = read_xlsx(
+        await stack.gateway.get("/api/v1/deduction-summary?year=2026&format=xlsx", headers=h)
+    )
+    header = [c.value for c in sheet[1]]
+    summary = (await stack.gateway.get("/api/v1/deduction-summary?year=2026", headers=h)).json()["items"]
+    assert sheet.max_row - 1 == len(summary) == 1
+    money_columns = [i for i, c in enumerate(sheet[2]) if c.number_format == "0.00"]
+    assert money_columns, header
+    stranger = tokens.headers("contractor", "530102", org_id="999999")
+    assert read_csv(await stack.gateway.get("/api/v1/violations?format=csv", headers=stranger)) == []

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.common.ids import MAX_ID
+from services.common.money import Money, SignedMoney
 from services.staffing_api.quotas.rules import RuleParameters
 
 QuotaLevel = Literal["county", "township", "village"]
@@ -99,3 +100,65 @@ class QuotaSummary(SummaryPart):
     as_of: str = Field(description="统计月份 (month, YYYY-MM)")
     rule_set_id: int = Field(description="所用规则集 (rule set in effect)")
     children: list[SummaryPart] = Field(description="按下级区划分解 (the same, per child region)")
+
+
+class QuotaSimulationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    parameters: RuleParameters = Field(
+        description="拟议配备标准参数 (the draft's parameters, as in a rule set)"
+    )
+    region: str | None = Field(None, description="区划 (region; default: your own)")
+    as_of: str | None = Field(
+        None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="统计月份 YYYY-MM (default: this month)"
+    )
+    baseline_rule_set_id: int | None = Field(
+        None, ge=1, le=MAX_ID, description="对照规则集 (baseline; default: the one in effect at as_of)"
+    )
+    monthly_cost: Money | None = Field(
+        None,
+        description="每人每月成本，元 (default: the mean monthly wage of active dispatches in the region)",
+    )
+
+
+class Delta(BaseModel):
+    before: int = Field(description="现行标准 (under the baseline)")
+    after: int = Field(description="拟议标准 (under the draft)")
+    delta: int = Field(description="变化 = after − before (change)")
+
+
+class MaybeDelta(BaseModel):
+    before: int | None = Field(description="现行标准 (under the baseline; null for counties)")
+    after: int | None = Field(description="拟议标准 (under the draft; null for counties)")
+    delta: int | None = Field(description="变化 (change)")
+
+
+class SimulatedLevel(BaseModel):
+    units: int = Field(description="单位数 (units)")
+    required_min: Delta = Field(description="最低配备合计 (sum of minimums)")
+    allowed_max: MaybeDelta = Field(description="最高配备合计 (sum of ceilings; null for counties)")
+    shortfall: Delta = Field(description="缺口合计 (sum of shortfalls)")
+    units_changed: int = Field(description="标准变化的单位数 (units whose minimum or ceiling changes)")
+
+
+class SimulatedLevels(BaseModel):
+    county: SimulatedLevel | None = Field(description="县级 (county level)")
+    township: SimulatedLevel | None = Field(description="乡镇级 (township level)")
+    village: SimulatedLevel | None = Field(description="村（社区）级 (village level)")
+
+
+class SimulatedPart(BaseModel):
+    region_code: str = Field(description="区划 (region)")
+    name: str = Field(description="名称 (name)")
+    levels: SimulatedLevels = Field(description="按层级 (per level)")
+    additional_staff: int = Field(description="需增加人数 = 缺口变化之和 (additional staff; negative: fewer)")
+    annual_cost_delta: SignedMoney = Field(
+        description="年度成本变化，元 = 增加人数 × 月成本 × 12 (annual cost change)"
+    )
+
+
+class QuotaSimulation(SimulatedPart):
+    as_of: str = Field(description="统计月份 (month, YYYY-MM)")
+    baseline_rule_set_id: int = Field(description="对照规则集 (baseline rule set)")
+    monthly_cost: Money = Field(description="每人每月成本，元 (monthly cost per worker)")
+    children: list[SimulatedPart] = Field(description="按下级区划 (the same, per child region)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, Row, Select, and_, case, func, literal, or_, select, true, tuple_
@@ -47,9 +48,10 @@ async def add_rule_set(session: AsyncSession, row: StaffingRuleSet) -> None:
     await session.flush()
 
 
-def unit_rows(p: RuleParameters, day: date, month: date, *, prefix: str, exact: bool = False) -> Select[Any]:
+def _units(day: date, month: date, *, prefix: str, exact: bool) -> Any:
     """One row per county, township and village under ``prefix`` (or exactly it): its figure from the
-    latest month ≤ ``month``, established and dispatched staff on ``day``, and the quota — all in SQL."""
+    latest month ≤ ``month`` and its established and dispatched staff on ``day`` — the inputs of
+    every quota, for any parameters."""
     stats = RegionStats.__table__.alias("s")
     unit = Region.__table__.alias("u")
     needed = case((unit.c.level == "village", stats.c.population), else_=stats.c.dibao_recipients)
@@ -99,6 +101,12 @@ def unit_rows(p: RuleParameters, day: date, month: date, *, prefix: str, exact: 
         .where(in_units, unit.c.level.in_(("county", "township", "village")))
         .subquery("b")
     )
+    return base
+
+
+def unit_rows(p: RuleParameters, day: date, month: date, *, prefix: str, exact: bool = False) -> Select[Any]:
+    """Each unit of ``_units`` with its quota under ``p`` — all in SQL."""
+    base = _units(day, month, prefix=prefix, exact=exact)
     req = sql.required_min(base.c.level, base.c.figure, p)
     cap = sql.allowed_max(base.c.level, base.c.figure, p)
     total = base.c.established + base.c.dispatched
@@ -172,3 +180,59 @@ async def summary(
         func.count().filter(q.c.stats_missing).label("stats_missing"),
     ).group_by(*group)
     return (await session.execute(stmt)).all()
+
+
+async def simulation(
+    session: AsyncSession,
+    baseline: RuleParameters,
+    draft: RuleParameters,
+    day: date,
+    month: date,
+    *,
+    prefix: str,
+    child_length: int | None,
+) -> Sequence[Row[Any]]:
+    """The same units under two parameter sets, summed per level and per child region and level in
+    one query (quota-simulations)."""
+    b = _units(day, month, prefix=prefix, exact=False)
+    total = b.c.established + b.c.dispatched
+    rows = select(
+        b.c.region_code,
+        b.c.level,
+        sql.required_min(b.c.level, b.c.figure, baseline).label("req_before"),
+        sql.required_min(b.c.level, b.c.figure, draft).label("req_after"),
+        sql.allowed_max(b.c.level, b.c.figure, baseline).label("cap_before"),
+        sql.allowed_max(b.c.level, b.c.figure, draft).label("cap_after"),
+        total.label("total"),
+    ).subquery("q")
+    if child_length is None:
+        child: ColumnElement[Any] = literal(None)
+        group: list[ColumnElement[Any]] = [rows.c.level]
+    else:
+        child = func.substr(rows.c.region_code, 1, child_length)
+        group = [func.grouping_sets(tuple_(rows.c.level), tuple_(child, rows.c.level))]
+    changed = or_(rows.c.req_before != rows.c.req_after, rows.c.cap_before.is_distinct_from(rows.c.cap_after))
+    stmt = select(
+        child.label("child"),
+        rows.c.level,
+        func.count().label("units"),
+        func.sum(rows.c.req_before).label("req_before"),
+        func.sum(rows.c.req_after).label("req_after"),
+        func.sum(rows.c.cap_before).label("cap_before"),
+        func.sum(rows.c.cap_after).label("cap_after"),
+        func.sum(func.greatest(rows.c.req_before - rows.c.total, 0)).label("short_before"),
+        func.sum(func.greatest(rows.c.req_after - rows.c.total, 0)).label("short_after"),
+        func.count().filter(changed).label("units_changed"),
+    ).group_by(*group)
+    return (await session.execute(stmt)).all()
+
+
+async def mean_wage(session: AsyncSession, day: date, prefix: str) -> Decimal | None:
+    """The mean ``monthly_wage`` of the dispatches active in ``prefix`` on ``day`` (None: none)."""
+    stmt = (
+        select(func.avg(Dispatch.monthly_wage))
+        .join(Contract, Contract.id == Dispatch.contract_id)
+        .where(Dispatch.region_code.startswith(prefix, autoescape=True), dispatch_active_on(day))
+    )
+    found = await session.scalar(stmt)
+    return None if found is None else Decimal(found)
