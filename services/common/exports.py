@@ -48,14 +48,18 @@ _CAP: contextvars.ContextVar[int | None] = contextvars.ContextVar("export_cap", 
 Endpoint = Callable[[Request], Coroutine[Any, Any, Response]]
 
 
-def exportable(resource: str, rows: str = "items") -> dict[str, Any]:
+def exportable(
+    resource: str, rows: str = "items", page: tuple[str, str] = ("cursor", "next_cursor")
+) -> dict[str, Any]:
     """``openapi_extra`` of an exportable ``GET``: the ``format`` parameter and the two media types in
-    the API document (so Swagger UI and client generators offer them), the file's name, and which
-    list of the answer holds the rows (a report's ``children``, say; a bare list is its own rows)."""
+    the API document (so Swagger UI and client generators offer them), the file's name, which list of
+    the answer holds the rows (a report's ``children``, say; a bare list is its own rows), and how it
+    pages: the query parameter and the answer's field that carries the next page's key."""
     sheet = {"schema": {"type": "string", "format": "binary"}}
     return {
         "x-jiuzhu-export": resource,
         "x-jiuzhu-export-rows": rows,
+        "x-jiuzhu-export-page": list(page),
         "parameters": [
             {
                 "name": "format",
@@ -251,15 +255,16 @@ class _Xlsx:
         self.book.close()
 
 
-def _page_scope(request: Request, cursor: str | None) -> Request:
+def _page_scope(request: Request, param: str, cursor: Any) -> Request:
+    """The request again, for the page after ``cursor`` (``param``: the route's paging parameter)."""
     query = [
         (k, v)
         for k, v in parse_qsl(request.url.query, keep_blank_values=True)
-        if k not in ("limit", "cursor")
+        if k not in ("limit", param, "format")
     ]
     query.append(("limit", str(PAGE)))
     if cursor is not None:
-        query.append(("cursor", cursor))
+        query.append((param, str(cursor)))
     scope = dict(request.scope, query_string=urlencode(query).encode())
     return Request(scope, request.receive)
 
@@ -277,17 +282,18 @@ async def export(
 ) -> Response:
     """Run the route page by page into a spreadsheet (see the module docstring)."""
     resource, rows = declared["x-jiuzhu-export"], declared["x-jiuzhu-export-rows"]
+    param, field = declared["x-jiuzhu-export-page"]
     model = item_model(response_model, rows)
     cols = columns(model) if model is not None else []
     out = tempfile.NamedTemporaryFile(prefix="jz-export-", suffix="." + fmt)  # noqa: SIM115 - the streamer closes it
     writer: _Csv | _Xlsx = _Csv(out, cols) if fmt == "csv" else _Xlsx(out.name, cols, resource)  # type: ignore[arg-type]
     token = _CAP.set(request.app.state.settings.export_max_rows)
     try:
-        cursor: str | None = None
+        cursor: Any = None
         written = 0
         while True:
             # A report answered to a POST (a simulation) is one answer: its body is read once.
-            answer = await inner(request if request.method == "POST" else _page_scope(request, cursor))
+            answer = await inner(request if request.method == "POST" else _page_scope(request, param, cursor))
             if answer.status_code >= 400:
                 writer.abort()
                 out.close()
@@ -300,7 +306,7 @@ async def export(
             check_count(written)
             for item in items:
                 writer.row(item)
-            cursor = body.get("next_cursor") if isinstance(body, dict) else None
+            cursor = body.get(field) if isinstance(body, dict) else None
             if cursor is None:
                 break
         writer.close()

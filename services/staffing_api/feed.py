@@ -68,7 +68,9 @@ class AuditRead(BaseModel):
     request_id: str = Field(description="请求编号 (request id)")
 
 
-@router.get("/events", response_model=EventPage)
+@router.get(
+    "/events", response_model=EventPage, openapi_extra=exportable("events", page=("after", "next_after"))
+)
 async def list_events(
     principal: FeedReader,
     session: Session,

@@ -254,3 +254,12 @@ async def test_penalty_lists_and_reports(stack: Stack, tokens: Tokens, case: Cas
     assert money_columns, header
     stranger = tokens.headers("contractor", "530102", org_id="999999")
     assert read_csv(await stack.gateway.get("/api/v1/violations?format=csv", headers=stranger)) == []
+    # Lists paged by their own key: the ledger by seq, the change feed by id.
+    entries = read_csv(
+        await stack.gateway.get(f"/api/v1/ledger/{case.contract}/entries?format=csv", headers=h)
+    )
+    assert [x["seq"] for x in entries] == ["1", "2"] and entries[1]["amount"] == "8550.00"
+    feed = tokens.headers("service", "530102", scope="events:read")
+    events = read_csv(await stack.gateway.get("/api/v1/events?format=csv", headers=feed))
+    listed = (await stack.gateway.get("/api/v1/events?limit=500", headers=feed)).json()["items"]
+    assert [x["id"] for x in events] == [str(x["id"]) for x in listed] and len(listed) > 2

@@ -50,7 +50,12 @@ async def visible_contract(session: Session, principal: Principal, contract_id: 
     return found
 
 
-@router.get("/ledger/{contract_id}/entries", response_model=EntryPage, responses=PROBLEMS)
+@router.get(
+    "/ledger/{contract_id}/entries",
+    response_model=EntryPage,
+    responses=PROBLEMS,
+    openapi_extra=exportable("ledger-entries", page=("after_seq", "next_after_seq")),
+)
 async def list_entries(
     contract_id: PathId,
     principal: Reader,
