@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -191,7 +192,18 @@ class Gateway:
     async def jwks(self, _request: Request) -> Response:
         return JSONResponse(self.keys.jwks(), headers={"Cache-Control": "public, max-age=60"})
 
-    async def metrics_text(self, _request: Request) -> Response:
+    async def metrics_text(self, request: Request) -> Response:
+        """Prometheus metrics, not for everyone: with ``JIUZHU_METRICS_TOKEN`` set, only a request with
+        that bearer token; without it, only a client on this machine (a local agent). Others get 404,
+        as for a route that is not there."""
+        expected = self.settings.metrics_token
+        if expected is not None:
+            given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+            allowed = hmac.compare_digest(given.encode(), expected.encode())
+        else:
+            allowed = request.client is not None and request.client.host in ("127.0.0.1", "::1", "localhost")
+        if not allowed:
+            return problems.render(request, not_found())
         return Response(generate_latest(self.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     async def openapi_json(self, request: Request) -> Response:

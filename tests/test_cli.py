@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -176,3 +177,15 @@ def test_workers_setting_refuses_zero(tmp_path: Path) -> None:
     assert Settings(data_dir=tmp_path, workers=3).workers == 3
     with pytest.raises(ValidationError):
         Settings(data_dir=tmp_path, workers=0)
+
+
+def test_starting_the_embedded_database_prints_no_library_warning(tmp_path: Path) -> None:
+    """Issue 13: without XDG_RUNTIME_DIR (a server, CI) platformdirs warned before anything else."""
+    env = {k: v for k, v in os.environ.items() if k != "XDG_RUNTIME_DIR"}
+    code = (
+        "from pathlib import Path; from services.common.database import start_embedded;"
+        f"s = start_embedded(Path({str(tmp_path / 'pg')!r}), stop_on_exit=True); s.cleanup()"
+    )
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)  # noqa: S603
+    assert done.returncode == 0, done.stderr
+    assert "Warning" not in done.stderr, done.stderr

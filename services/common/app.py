@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 
-from services.common import problem_docs, problems, swagger
+from services.common import problem_docs, problems, retention, swagger
 from services.common.auth.deps import authenticate
 from services.common.auth.keys import CachedPublicKeys, KeyStore
 from services.common.auth.revocation import RevocationList
@@ -55,9 +57,16 @@ def create_service_app(
         app.state.db = db
         app.state.vault = load_vault(settings)
         app.state.verifier = TokenVerifier(settings, keys, revoked.contains)
+        purging = asyncio.create_task(
+            retention.run_forever(
+                db.engine, service=name, keep_days=settings.idempotency_keep_days,
+                interval=settings.retention_interval_seconds, clock=lambda: datetime.now(UTC),
+            )
+        )  # fmt: skip
         try:
             yield
         finally:
+            purging.cancel()
             await db.dispose()
 
     app = FastAPI(

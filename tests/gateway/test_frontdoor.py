@@ -242,3 +242,19 @@ def test_merge_renames_clashing_components() -> None:
         "schema"
     ]["$ref"]
     assert ref == "#/components/schemas/contract_Thing"
+
+
+async def test_metrics_are_not_for_everyone(stack: Stack, settings: Settings) -> None:
+    """Without a token configured only a client on this machine reads /metrics; with one, only a request
+    carrying it, from anywhere. Everyone else gets 404, as for a route that is not there."""
+    remote = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=stack.app, client=("10.1.2.3", 40000)), base_url="http://gw.test"
+    )
+    async with remote:
+        assert (await remote.get("/metrics")).status_code == 404
+        assert (await stack.gateway.get("/metrics")).status_code == 200  # 127.0.0.1
+        settings.metrics_token = "scrape-me-7f3c"
+        assert (await stack.gateway.get("/metrics")).status_code == 404
+        assert (await remote.get("/metrics", headers={"Authorization": "Bearer wrong"})).status_code == 404
+        ok = await remote.get("/metrics", headers={"Authorization": "Bearer scrape-me-7f3c"})
+        assert ok.status_code == 200 and "jiuzhu_gateway_requests_total" in ok.text

@@ -158,19 +158,22 @@ def _free_port() -> int:
 
 
 async def test_upstream_down_is_502(settings: Settings, db_url: str, tokens: Tokens) -> None:
-    down = settings.model_copy(update={"upstream_staffing": f"http://127.0.0.1:{_free_port()}"})
+    down = settings.model_copy(
+        update={"upstream_staffing": f"http://127.0.0.1:{_free_port()}", "metrics_token": "scraper"}
+    )
+    scraper = {"Authorization": "Bearer scraper"}  # this client is not on the loopback
     async with gateway_with(down, db_url, {}) as client:
         r = await client.get("/api/v1/regions/53", headers=tokens.headers())
         assert r.status_code == 502
         assert r.json()["code"] == "UPSTREAM_UNAVAILABLE"
         assert r.json()["request_id"] == r.headers["x-request-id"]
         assert "127.0.0.1" not in r.text  # no internal addresses
-        text = (await client.get("/metrics")).text
+        text = (await client.get("/metrics", headers=scraper)).text
         # A GET that never reached the upstream is tried twice: the first try and one retry.
         assert 'jiuzhu_gateway_upstream_errors_total{kind="unreachable",upstream="staffing"} 2.0' in text
         w = await client.post("/api/v1/regions", json={}, headers=tokens.headers())
         assert w.status_code == 502
-        text = (await client.get("/metrics")).text
+        text = (await client.get("/metrics", headers=scraper)).text
         assert 'jiuzhu_gateway_upstream_errors_total{kind="unreachable",upstream="staffing"} 3.0' in text
         ready = await client.get("/readyz")
         assert ready.status_code == 503 and "staffing: unreachable" in ready.json()["problems"]
