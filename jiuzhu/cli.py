@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from jiuzhu import demo
+from jiuzhu.supervisor import Supervised, stop_all
 from services.common.auth.keys import KeyStore
 from services.common.auth.tokens import ROLES, mint
 from services.common.database import async_url, embedded_url, start_embedded
@@ -177,6 +178,10 @@ def cmd_keys_rotate(settings: Settings, _: argparse.Namespace) -> int:
     return 0
 
 
+def _err(line: str) -> None:
+    sys.stderr.write(line + "\n")
+
+
 def _wait_ready(url: str, procs: Sequence[subprocess.Popen[bytes]], timeout: float = 60.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -191,26 +196,13 @@ def _wait_ready(url: str, procs: Sequence[subprocess.Popen[bytes]], timeout: flo
     return False
 
 
-def _stop(procs: Sequence[subprocess.Popen[bytes]]) -> None:
-    for p in procs:
-        if p.poll() is None:
-            p.terminate()
-    deadline = time.monotonic() + 10
-    for p in procs:
-        try:
-            p.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
-
-
 def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
     data_dir = settings.data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     KeyStore(settings.keys_dir).ensure()
     load_vault(settings)  # creates the PII key once, before the services race to
     db = Database(settings)
-    procs: list[subprocess.Popen[bytes]] = []
+    services: list[Supervised] = []
     stopping = False
 
     def on_signal(_signum: int, _frame: object) -> None:
@@ -256,9 +248,10 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
                 *scale,
                 *keep,
             ]
-            procs.append(subprocess.Popen(cmd, env=env))  # noqa: S603 - our own interpreter and modules
+            services.append(Supervised(name, cmd, env))
+            services[-1].start(time.monotonic())
         base = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}"  # noqa: S104
-        if not _wait_ready(f"{base}/readyz", procs):
+        if not _wait_ready(f"{base}/readyz", [s.proc for s in services if s.proc is not None]):
             sys.stderr.write("jiuzhu up: the stack did not become ready\n")
             return 1
         out("\n".join(seeded.lines))
@@ -282,13 +275,13 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
             "\nCtrl-C stops everything."
         )
         while not stopping:
-            if any(p.poll() is not None for p in procs):
-                sys.stderr.write("jiuzhu up: a process exited; stopping the stack\n")
-                return 1
+            # A process that dies is restarted after a backoff; the others keep serving.
+            for service in services:
+                service.check(time.monotonic(), _err)
             time.sleep(0.3)
         return 0
     finally:
-        _stop(procs)
+        stop_all(services)
         db.close()
         out("stopped")
 

@@ -157,12 +157,36 @@ def test_up_serves_through_the_gateway_and_stops_cleanly() -> None:
             httpx.get(f"{base}/api/v1/regions/53", headers={"Authorization": f"Bearer {admin}"}).status_code
             == 200
         )
+        # One service killed outright (issue 13): its routes answer 502 while the others keep serving,
+        # and `jiuzhu up` restarts it after a backoff, with no operator.
+        h = {"Authorization": f"Bearer {admin}"}
+        (staffing,) = [
+            p
+            for p in psutil.Process(proc.pid).children()
+            if "services.staffing_api.app" in " ".join(p.cmdline())
+        ]
+        staffing.kill()
+        seen: set[int] = set()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            status = httpx.get(f"{base}/api/v1/regions/53", headers=h, timeout=10).status_code
+            seen.add(status)
+            if status == 502:
+                assert httpx.get(f"{base}/api/v1/contracts", headers=h, timeout=10).status_code == 200
+            if status == 200 and 502 in seen:
+                break
+            time.sleep(0.1)
+        else:
+            raise AssertionError(f"staffing_api never came back: {seen}")
+        assert seen <= {200, 502}, seen
     finally:
         alive = _stop(proc)
     output = proc.stdout.read() if proc.stdout else ""
     assert alive == [], "orphan processes after SIGTERM"
     assert "province_admin @ 53" in output and "/docs" in output
     assert "services run 2 worker process(es) each" in output
+    assert "staffing exited with code -9; restarting in 1 s" in output
+    assert "restarting staffing (restart 1)" in output
     assert "demo-county" in output and password in output
     assert "demo contracted county 五华区" in output and "# contractor " in output and "# worker " in output
     assert not (data_dir / "pg" / "postmaster.pid").exists(), "PostgreSQL still running"
