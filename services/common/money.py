@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Any
 
@@ -16,9 +17,16 @@ def to_fen(value: Decimal) -> Decimal:
     return value.quantize(FEN, rounding=ROUND_HALF_UP)
 
 
+_PLAIN = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+
+
 def _not_a_float(value: Any) -> Any:
+    """Money is a plain decimal string (or an integer): never a float, an exponent, NaN or Infinity —
+    ``Decimal`` would read "1e3" and "NaN" without complaint."""
     if isinstance(value, float):
         raise ValueError('money is written as a decimal string, e.g. "4500.00"')
+    if isinstance(value, str) and not _PLAIN.fullmatch(value):
+        raise ValueError('money is written as a plain decimal string, e.g. "4500.00"')
     return value
 
 

@@ -104,6 +104,11 @@ _HTTP_CODES = {
 
 
 def http_error(exc: StarletteHTTPException) -> DomainError:
+    if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+        # FastAPI's answer to a body its JSON parser gave up on (nested beyond the recursion limit).
+        return DomainError(
+            "MALFORMED_JSON", "请求体不是有效的 JSON", "The body is not valid JSON", status=400
+        )
     code, zh, en = _HTTP_CODES.get(exc.status_code, ("HTTP_ERROR", "请求失败", "Request failed"))
     return DomainError(code, zh, en, status=exc.status_code, headers=dict(exc.headers or {}))
 
