@@ -51,6 +51,8 @@ def create_service_app(
             pool_size=settings.db_pool_size,
             idle_in_transaction_timeout=settings.db_idle_in_transaction_timeout,
             role=settings.db_role,
+            lock_timeout_ms=settings.db_lock_timeout_ms,
+            statement_timeout_ms=settings.db_statement_timeout_ms,
         )
         keys = CachedPublicKeys(KeyStore(settings.keys_dir), settings.key_reload_interval)
         revoked = RevocationList(db.engine, settings.revocation_cache_seconds)

@@ -71,9 +71,21 @@ def resolve_url(settings: Settings) -> str:
 
 class Database:
     def __init__(
-        self, url: str, pool_size: int = 10, idle_in_transaction_timeout: int = 60, role: str | None = None
+        self,
+        url: str,
+        pool_size: int = 10,
+        idle_in_transaction_timeout: int = 60,
+        role: str | None = None,
+        lock_timeout_ms: int = 5000,
+        statement_timeout_ms: int = 30000,
     ) -> None:
-        server_settings = {"idle_in_transaction_session_timeout": str(idle_in_transaction_timeout * 1000)}
+        # A request stuck behind a lock held by a stuck transaction, or on a runaway statement, gives up
+        # (503 / 504, problems.data_error) instead of hanging and keeping its pooled connection.
+        server_settings = {
+            "idle_in_transaction_session_timeout": str(idle_in_transaction_timeout * 1000),
+            "lock_timeout": str(lock_timeout_ms),
+            "statement_timeout": str(statement_timeout_ms),
+        }
         if role is not None:
             # SET ROLE at connection start: a service never holds more than the role grants it.
             server_settings["role"] = role

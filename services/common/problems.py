@@ -117,6 +117,16 @@ def data_error(exc: DBAPIError) -> DomainError | None:
     """PostgreSQL's class 22 (data exception: a NUL character in text, a number out of range …) is
     the client's value, not our fault: a 422 that names no column, value or SQL."""
     sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    if sqlstate == "55P03":  # lock_not_available: lock_timeout passed behind another transaction
+        return DomainError(
+            "DATABASE_BUSY", "数据正被其他操作锁定，请稍后重试", "The data is locked elsewhere; retry",
+            status=503, headers={"Retry-After": "1"},
+        )  # fmt: skip
+    if sqlstate == "57014":  # query_canceled: statement_timeout
+        return DomainError(
+            "DATABASE_TIMEOUT", "数据库处理超时，请稍后重试", "The database took too long; retry later",
+            status=504,
+        )  # fmt: skip
     if isinstance(sqlstate, str) and sqlstate.startswith("22"):
         return DomainError(
             "INVALID_VALUE",

@@ -106,6 +106,12 @@ class Settings(BaseSettings):
         description="seconds a service connection may sit idle inside a transaction before PostgreSQL "
         "ends it (an abandoned transaction would otherwise hold locks and the change feed's horizon)",
     )
+    db_lock_timeout_ms: int = Field(
+        5000, ge=1, description="ms a statement waits for a row lock before giving up (503 DATABASE_BUSY)"
+    )
+    db_statement_timeout_ms: int = Field(
+        30000, ge=1, description="ms a statement may run before PostgreSQL cancels it (504 DATABASE_TIMEOUT)"
+    )
     workers: int = Field(
         default_factory=lambda: default_workers(),
         ge=1,
