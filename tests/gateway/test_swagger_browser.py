@@ -11,7 +11,6 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -31,13 +30,13 @@ def chromium() -> str:
     return CHROMIUM
 
 
-async def test_swagger_ui_renders_offline(stack: Stack, chromium: str) -> None:
+async def test_swagger_ui_renders_offline(stack: Stack, chromium: str, tmp_path: Path) -> None:
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(stack.app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
     )
     task = asyncio.create_task(server.serve())
-    work = Path(tempfile.mkdtemp(prefix="jzchrome-"))
+    work = tmp_path  # pytest removes it, also when the test fails
     try:
         while not server.started:  # noqa: ASYNC110 - uvicorn's Server offers a flag, not an event
             await asyncio.sleep(0.05)
@@ -62,7 +61,6 @@ async def test_swagger_ui_renders_offline(stack: Stack, chromium: str) -> None:
     assert {"funds", "evaluation", "regions", "ledger", "auth"} <= tags
     assert set(re.findall(r'data-tag="([^"]*)"', page)) == tags
     log = json.loads((work / "net.json").read_text())
-    shutil.rmtree(work, ignore_errors=True)
     origin = f"http://127.0.0.1:{port}"
     asked = {
         (e["params"]["url"], e["params"].get("initiator", "-"))
