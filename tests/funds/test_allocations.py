@@ -224,6 +224,14 @@ async def test_prefecture_reallocates_its_line_plus_own_funds(funds: Funds, api:
     assert (await funds.act(a["id"], "publish", PREFECTURE_FINANCE)).status_code == 200
     public = await api.get("/api/v1/public/allocations?year=2026")
     assert {x["region_code"] for x in public.json()["items"]} == {"53", "5301"}
+    # Listed together, each keeps its own lines and parent (built in three queries for the page).
+    listed = (await api.get("/api/v1/allocations?year=2026", headers=funds.h(PREFECTURE))).json()["items"]
+    assert [(x["id"], x["parent_allocation_id"]) for x in listed] == [
+        (province["id"], None),
+        (a["id"], province["id"]),
+    ]
+    assert [len(x["lines"]) for x in listed] == [3, 2]
+    assert {x["parent_allocation_id"] for x in public.json()["items"]} == {None, province["id"]}
 
 
 async def test_a_directly_administered_countys_prefecture_reallocates_without_it(funds: Funds) -> None:

@@ -3,6 +3,7 @@ counties), expenditures against their lines, and fund execution (contracts.md *F
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated
@@ -77,11 +78,27 @@ def _read(
     )  # fmt: skip
 
 
+async def allocation_reads(session: Session, allocations: Sequence[Allocation]) -> list[AllocationRead]:
+    """Allocations with their lines, in three queries however many there are (lines, region names,
+    the parents' allocation ids)."""
+    lines = await store.lines_of(session, [a.id for a in allocations])
+    names = await store.region_names(session, sorted({x.region_code for x in lines}))
+    parents = await store.allocation_of_lines(
+        session, [a.parent_line_id for a in allocations if a.parent_line_id]
+    )
+    by_allocation: dict[int, list[AllocationLine]] = {}
+    for x in lines:
+        by_allocation.setdefault(x.allocation_id, []).append(x)
+    return [
+        _read(
+            a, by_allocation.get(a.id, []), names, parents.get(a.parent_line_id) if a.parent_line_id else None
+        )
+        for a in allocations
+    ]
+
+
 async def allocation_read(session: Session, a: Allocation) -> AllocationRead:
-    lines = list(await store.lines_of(session, [a.id]))
-    names = await store.region_names(session, [x.region_code for x in lines])
-    parent = await store.parent_of(session, a)
-    return _read(a, lines, names, parent.allocation_id if parent else None)
+    return (await allocation_reads(session, [a]))[0]
 
 
 async def visible_allocation(
@@ -261,7 +278,7 @@ async def list_allocations(
     rows, cursor = await store.list_allocations(
         session, paging, scope=principal.region, region="", year=year, status=status, public=False
     )
-    return Page[AllocationRead](items=[await allocation_read(session, a) for a in rows], next_cursor=cursor)
+    return Page[AllocationRead](items=await allocation_reads(session, rows), next_cursor=cursor)
 
 
 @router.post("/expenditures", status_code=201, response_model=ExpenditureRead, responses=PROBLEMS)

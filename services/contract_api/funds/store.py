@@ -119,8 +119,12 @@ async def lines_of(session: AsyncSession, allocation_ids: Sequence[int]) -> Sequ
     return (await session.scalars(stmt.order_by(AllocationLine.region_code))).all()
 
 
-async def parent_of(session: AsyncSession, a: Allocation) -> AllocationLine | None:
-    return await session.get(AllocationLine, a.parent_line_id) if a.parent_line_id is not None else None
+async def allocation_of_lines(session: AsyncSession, line_ids: Sequence[int]) -> dict[int, int]:
+    """Line id → the allocation it belongs to (a re-allocation's parent)."""
+    if not line_ids:
+        return {}
+    stmt = select(AllocationLine.id, AllocationLine.allocation_id).where(AllocationLine.id.in_(line_ids))
+    return {line_id: allocation_id for line_id, allocation_id in await session.execute(stmt)}  # noqa: C416
 
 
 async def line_for(session: AsyncSession, allocation_id: int, region_code: str) -> AllocationLine | None:

@@ -21,7 +21,7 @@ from services.common.transaction import Session
 from services.contract_api.contractors import store
 from services.contract_api.contractors.schemas import PublicDebarment, PublicDebarmentList
 from services.contract_api.funds import store as funds
-from services.contract_api.funds.routes import allocation_read
+from services.contract_api.funds.routes import allocation_reads
 from services.contract_api.funds.schemas import PublicAllocation, PublicAllocationList, PublicLine
 from services.contract_api.public import ocds
 from services.contract_api.public import store as disclosure
@@ -163,20 +163,18 @@ async def public_allocations(
 ) -> Response:
     """资金分配公开 (published allocations: the province's and the prefectures' re-allocations, each
     unit's factor values, share and amount; no token)."""
-    items = []
-    for a in await funds.published(session, year):
-        full = await allocation_read(session, a)
-        items.append(
-            PublicAllocation(
-                id=full.id,
-                year=full.year,
-                region_code=full.region_code,
-                parent_allocation_id=full.parent_allocation_id,
-                total_amount=full.total_amount,
-                own_funds=full.own_funds,
-                weights=full.weights,
-                published_at=full.published_at,
-                lines=[PublicLine.model_validate(x.model_dump()) for x in full.lines],
-            )
+    items = [
+        PublicAllocation(
+            id=full.id,
+            year=full.year,
+            region_code=full.region_code,
+            parent_allocation_id=full.parent_allocation_id,
+            total_amount=full.total_amount,
+            own_funds=full.own_funds,
+            weights=full.weights,
+            published_at=full.published_at,
+            lines=[PublicLine.model_validate(x.model_dump()) for x in full.lines],
         )
+        for full in await allocation_reads(session, await funds.published(session, year))
+    ]
     return cached_json(request, exact_json(PublicAllocationList(items=items).model_dump(mode="json")))
