@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from services.common.settings import Settings
@@ -104,3 +105,20 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+async def flush_guarded(session: AsyncSession, constraints: dict[str, Exception]) -> None:
+    """Flush, turning the violation of a named constraint into the domain's own error.
+
+    A route checks before it inserts (``PERSON_EXISTS``), but two requests can pass the check at
+    once; the constraint is the last word, and the loser must hear the same answer as a later
+    request would, not a generic one. A violation of any other constraint propagates."""
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        name = getattr(exc.orig, "constraint_name", None) or getattr(
+            getattr(exc.orig, "__cause__", None), "constraint_name", None
+        )
+        if name in constraints:
+            raise constraints[name] from None
+        raise

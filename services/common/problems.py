@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from services.common.errors import DomainError, FieldError
+from services.common.errors import DomainError, FieldError, conflict
 
 log = logging.getLogger("jiuzhu.errors")
 PROBLEM_JSON = "application/problem+json"
@@ -127,6 +127,13 @@ def data_error(exc: DBAPIError) -> DomainError | None:
             "DATABASE_TIMEOUT", "数据库处理超时，请稍后重试", "The database took too long; retry later",
             status=504,
         )  # fmt: skip
+    if sqlstate == "23505":
+        # unique_violation a route's own check did not foresee: two requests creating the same record
+        # at once both passed the check, and the database let one in. The other is a conflict, not
+        # our failure; stores that know the constraint raise their own code (PERSON_EXISTS …).
+        return conflict(
+            "ALREADY_EXISTS", "同一记录已由另一请求写入", "Another request has just written the same record"
+        )
     if isinstance(sqlstate, str) and sqlstate.startswith("22"):
         return DomainError(
             "INVALID_VALUE",

@@ -8,8 +8,10 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.common import problems
 from tests.conftest import Stack, Tokens
 
 REGION = {"code": "530102990", "name": "坏输入街道"}
@@ -139,3 +141,14 @@ async def test_an_import_with_bad_rows_imports_nothing(
     )  # fmt: skip
     assert 400 <= r.status_code < 500 and r.json()["code"], r.text[:300]
     assert json.loads(r.text)["status"] == r.status_code
+
+
+def test_a_unique_violation_no_route_foresaw_is_a_409_that_names_nothing() -> None:
+    """The fallback for a race on a constraint whose store has no code of its own."""
+
+    class Orig(Exception):
+        sqlstate = "23505"
+
+    err = problems.data_error(IntegrityError("INSERT …", {}, Orig("duplicate key uq_secret_name")))
+    assert err is not None and (err.status, err.code) == (409, "ALREADY_EXISTS")
+    assert "uq_secret_name" not in f"{err.message_zh} {err.message_en}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 
 import httpx
@@ -345,3 +346,18 @@ async def test_roster_read_back(api: httpx.AsyncClient, tokens: Tokens) -> None:
     assert (
         await api.get("/api/v1/establishment-posts", headers=tokens.headers("worker", "530102", org_id="1"))
     ).status_code == 403
+
+
+async def test_registering_one_id_number_twice_at_once_is_one_person_and_one_409(
+    api: httpx.AsyncClient, tokens: Tokens, engine: AsyncEngine
+) -> None:
+    """Both requests pass the route's check before either inserts; the unique constraint admits one,
+    and the other hears PERSON_EXISTS as a later request would (it once was a 500)."""
+    county = tokens.headers("county_official", "530102")
+    answers = await asyncio.gather(
+        *(api.post("/api/v1/persons", json=BODY, headers=county) for _ in range(8))
+    )
+    assert sorted(r.status_code for r in answers) == [201] + [409] * 7
+    assert {r.json()["code"] for r in answers if r.status_code == 409} == {"PERSON_EXISTS"}
+    async with engine.connect() as conn:
+        assert len((await conn.execute(select(Person.id))).all()) == 1

@@ -7,16 +7,14 @@ from collections.abc import Sequence
 from datetime import date
 
 from sqlalchemy import String, cast, func, or_, select, text
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.auth.deps import scope_filter
 from services.common.auth.tokens import Principal
+from services.common.database import flush_guarded
 from services.common.errors import invalid
 from services.common.models import Contract, Dispatch, Person, Region
 from services.common.pagination import PageParams, paginate
-
-_EXCLUSION_VIOLATION = "23P01"
 
 
 async def get(session: AsyncSession, dispatch_id: int, *, lock: bool = False) -> Dispatch | None:
@@ -60,14 +58,10 @@ async def add(session: AsyncSession, dispatch: Dispatch) -> None:
     """Insert; the database's exclusion constraint is the last word on one dispatch at a time (a
     period overlapping one that begins later, or a racing request)."""
     session.add(dispatch)
-    try:
-        await session.flush()
-    except IntegrityError as exc:
-        if getattr(exc.orig, "sqlstate", None) == _EXCLUSION_VIOLATION:
-            raise invalid(
-                "ALREADY_DISPATCHED", "该人员在此期间已有派遣", "The person holds a dispatch in this period"
-            ) from None
-        raise
+    already = invalid(
+        "ALREADY_DISPATCHED", "该人员在此期间已有派遣", "The person holds a dispatch in this period"
+    )
+    await flush_guarded(session, {"one_dispatch_at_a_time": already})
 
 
 async def open_under(session: AsyncSession, contract_id: int) -> Sequence[Dispatch]:

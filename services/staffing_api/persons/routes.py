@@ -13,7 +13,7 @@ from services.common.app import router as make_router
 from services.common.auth.deps import READ_ROLES, ensure_in_scope, listed_region, require
 from services.common.auth.tokens import Principal
 from services.common.changes import record_change
-from services.common.errors import conflict, invalid, invalid_field, not_found
+from services.common.errors import DomainError, conflict, invalid, invalid_field, not_found
 from services.common.exports import exportable
 from services.common.ids import PathId
 from services.common.models import EstablishmentPost, Person
@@ -105,6 +105,12 @@ async def readable_person(session: AsyncSession, principal: Principal, person_id
     return person
 
 
+def _person_exists() -> DomainError:
+    return conflict(
+        "PERSON_EXISTS", "该身份证号码已登记", "A person with this ID number is already registered"
+    )
+
+
 @router.post("/persons", status_code=201, response_model=PersonRead)
 async def create_person(
     body: PersonCreate, principal: PersonWriter, session: Session, vault: Vaulted, response: Response
@@ -124,9 +130,7 @@ async def create_person(
         raise _invalid_id() from None
     digest = vault.digest(parsed.value)
     if await store.by_hash(session, digest) is not None:
-        raise conflict(
-            "PERSON_EXISTS", "该身份证号码已登记", "A person with this ID number is already registered"
-        )
+        raise _person_exists()
     person = Person(
         name=body.name.strip(),
         id_number_hash=digest,
@@ -140,7 +144,7 @@ async def create_person(
         region_code=region,
         created_by_org_id=principal.org_id if principal.role == "contractor" else None,
     )
-    await store.add(session, person)
+    await store.add_person(session, person, _person_exists())
     await session.refresh(person)
     # The feed and the audit log carry no names or ID numbers.
     record_change(
@@ -254,15 +258,13 @@ async def end_post(post_id: PathId, body: PostEnd, principal: RosterWriter, sess
 
 
 @router.get("/establishment-posts/{post_id}", response_model=PostRead)
-async def read_post(post_id: PathId, principal: PersonReader, session: Session) -> PostRead:
-    """读取编制人员记录 (officials and auditors in scope)."""
+async def read_post(post_id: PathId, principal: RosterReader, session: Session) -> PostRead:
+    """读取编制人员记录 (officials and auditors in scope; like the roster list, not contractors or
+    workers: 403)."""
     post = await store.get_post(session, post_id, lock=False)
-    if (
-        post is None
-        or principal.role in ("contractor", "worker")
-        or not post.region_code.startswith(principal.region)
-    ):
+    if post is None:
         raise not_found("编制人员记录", "roster entry")
+    ensure_in_scope(principal, post.region_code, "编制人员记录", "roster entry")
     return PostRead.model_validate(post)
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.auth.deps import scope_filter
 from services.common.auth.tokens import Principal
+from services.common.database import flush_guarded
 from services.common.models import Contract, Dispatch, EstablishmentPost, Person
 from services.common.pagination import PageParams, paginate
 from services.staffing_api.dispatch_reads import dispatch_active_on
@@ -21,6 +22,12 @@ async def get(session: AsyncSession, person_id: int) -> Person | None:
 
 async def by_hash(session: AsyncSession, digest: bytes) -> Person | None:
     return (await session.execute(select(Person).where(Person.id_number_hash == digest))).scalar_one_or_none()
+
+
+async def add_person(session: AsyncSession, person: Person, exists: Exception) -> None:
+    """Insert; a racing registration of the same ID number gets ``exists``, as a later one would."""
+    session.add(person)
+    await flush_guarded(session, {"uq_persons_id_number_hash": exists})
 
 
 async def add(session: AsyncSession, row: Person | EstablishmentPost) -> None:
