@@ -26,6 +26,7 @@ from services.common.settings import Settings
 class RunningStack:
     port: int
     data_dir: Path
+    pid: int = 0  # the `jiuzhu up` process (its children are the services, the gateway, PostgreSQL)
 
     @property
     def gateway(self) -> str:
@@ -35,9 +36,17 @@ class RunningStack:
     def staffing(self) -> str:
         return f"http://127.0.0.1:{self.port + 1}"
 
-    def token(self, role: str, region: str, sub: str | None = None) -> str:
+    def token(
+        self,
+        role: str,
+        region: str,
+        sub: str | None = None,
+        org_id: str | None = None,
+        scope: str | None = None,
+    ) -> str:
         settings = Settings(data_dir=self.data_dir)
-        return mint(settings, KeyStore(settings.keys_dir), role=role, region=region, sub=sub, ttl=3600)
+        store = KeyStore(settings.keys_dir)
+        return mint(settings, store, role=role, region=region, sub=sub, org_id=org_id, scope=scope, ttl=3600)
 
 
 def free_port_block(size: int = 4) -> int:
@@ -101,7 +110,7 @@ def running_stack(
             time.sleep(0.3)
         else:
             raise RuntimeError("stack not ready in 120 s")
-        yield RunningStack(port, data_dir)
+        yield RunningStack(port, data_dir, proc.pid)
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)

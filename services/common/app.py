@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -12,13 +13,13 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 
-from services.common import problem_docs, problems, retention, swagger
+from services.common import api_shapes, problem_docs, problems, retention, swagger
 from services.common.auth.deps import authenticate
 from services.common.auth.keys import CachedPublicKeys, KeyStore
 from services.common.auth.revocation import RevocationList
 from services.common.auth.tokens import TokenVerifier
 from services.common.database import Database, resolve_url
-from services.common.errors import not_found
+from services.common.errors import DomainError, not_found
 from services.common.health import database_problems
 from services.common.logs import configure_logging
 from services.common.pii import load_vault
@@ -100,12 +101,21 @@ def create_service_app(
 
     @app.api_route(
         "/api/v1/{rest:path}",
-        methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
         include_in_schema=False,
     )
     async def unknown(request: Request) -> None:
-        """Unknown API paths answer 404 only to a verified caller: no route map for strangers."""
+        """Unknown API paths answer 404 only to a verified caller: no route map for strangers. A known
+        path asked with a method it does not have answers 405 with every method it does (RFC 9110
+        §15.5.6), read from the API document: Starlette's own 405 would name one route's methods only,
+        and this catch-all route shadows it anyway."""
         await authenticate(request)
+        allowed = _methods_of(app.openapi(), request.url.path)
+        if allowed:
+            raise DomainError(
+                "METHOD_NOT_ALLOWED", "不支持该请求方法", "Method not allowed", status=405,
+                headers={"Allow": ", ".join(allowed)},
+            )  # fmt: skip
         raise not_found("接口", "endpoint")
 
     def openapi() -> dict[str, Any]:
@@ -119,8 +129,20 @@ def create_service_app(
                 "description": "访问令牌 (ES256 JWT from the gateway's /auth/token or `jiuzhu token`)",
             }
             schema["security"] = [{"bearer": []}]
-            app.openapi_schema = problem_docs.declare(schema)
+            app.openapi_schema = api_shapes.describe(problem_docs.declare(schema))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def _methods_of(document: dict[str, Any], path: str) -> list[str]:
+    """The methods the API document gives ``path`` (a concrete path matched against its templates)."""
+    verbs = ("GET", "POST", "PUT", "PATCH", "DELETE")
+    return sorted(
+        verb
+        for template, item in document["paths"].items()
+        if re.fullmatch(re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)), path)
+        for verb in verbs
+        if verb.lower() in item
+    )

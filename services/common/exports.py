@@ -3,7 +3,8 @@
 with ``openapi_extra=exportable(…)``.
 
 One mechanism, not a writer per route: ``TransactionalRoute`` sees the declaration and, instead of one
-answer, runs the route's own endpoint page after page (``limit=500``, following ``next_cursor``) in the
+answer, runs the route's own endpoint page after page (the client's own query first, then ``limit=500``
+following ``next_cursor``) in the
 request's one transaction — so the rows, their scope, their masking and their filters are exactly the
 JSON ones. The first page counts the whole selection (``pagination.paginate``), so more than
 ``Settings.export_max_rows`` (100,000) is a 422 before a byte is written. Each page is written out as
@@ -256,15 +257,16 @@ class _Xlsx:
 
 
 def _page_scope(request: Request, param: str, cursor: Any) -> Request:
-    """The request again, for the page after ``cursor`` (``param``: the route's paging parameter)."""
-    query = [
-        (k, v)
-        for k, v in parse_qsl(request.url.query, keep_blank_values=True)
-        if k not in ("limit", param, "format")
-    ]
-    query.append(("limit", str(PAGE)))
+    """The request again for one page. The first (``cursor`` None) is the client's own query, limit
+    and cursor included, so every parameter is validated as for JSON — a malformed ``limit`` is a
+    422, not silently replaced — and a cursor given starts the export after it; the pages after it
+    follow ``next_cursor`` 500 rows at a time (``param``: the route's paging parameter)."""
+    drop = ("format",) if cursor is None else ("limit", param, "format")
+    query = [(k, v) for k, v in parse_qsl(request.url.query, keep_blank_values=True) if k not in drop]
     if cursor is not None:
-        query.append((param, str(cursor)))
+        query += [("limit", str(PAGE)), (param, str(cursor))]
+    elif not any(k == "limit" for k, _ in query):
+        query.append(("limit", str(PAGE)))
     scope = dict(request.scope, query_string=urlencode(query).encode())
     return Request(scope, request.receive)
 

@@ -8,7 +8,7 @@ import re
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, PlainSerializer
+from pydantic import BeforeValidator, Field, PlainSerializer, Strict
 
 FEN = Decimal("0.01")
 
@@ -32,6 +32,7 @@ def _not_a_float(value: Any) -> Any:
 
 Money = Annotated[
     Decimal,
+    Strict(False),  # a JSON string or integer (request models are strict otherwise)
     BeforeValidator(_not_a_float),
     Field(max_digits=16, decimal_places=2, ge=0),
     PlainSerializer(lambda d: f"{d:.2f}", return_type=str, when_used="json"),
@@ -39,6 +40,7 @@ Money = Annotated[
 # A change of money (a simulation's cost delta): the same, and negative when it falls.
 SignedMoney = Annotated[
     Decimal,
+    Strict(False),
     BeforeValidator(_not_a_float),
     Field(max_digits=16, decimal_places=2),
     PlainSerializer(lambda d: f"{d:.2f}", return_type=str, when_used="json"),

@@ -4,12 +4,32 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
+
+from pydantic import AwareDatetime, BeforeValidator, Strict
 
 from services.common.errors import FieldError, invalid
 
 BUSINESS_TZ = ZoneInfo("Asia/Shanghai")
-_MONTH = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _iso_day(value: Any) -> Any:
+    """A day from a client is written YYYY-MM-DD, as the document says (``format: date``): pydantic
+    alone would also read "0" as 1970-01-01 (a Unix time)."""
+    if isinstance(value, date) or (isinstance(value, str) and _DAY.fullmatch(value)):
+        return value
+    raise ValueError("a date is written YYYY-MM-DD")
+
+
+# Request models are strict (no "5" for 5, no false for 0); a day and an instant still arrive as
+# JSON strings, so these two opt out of strictness and check their own shape instead.
+Day = Annotated[date, Strict(False), BeforeValidator(_iso_day)]
+Instant = Annotated[AwareDatetime, Strict(False)]
+# Years 1000–9999: a month before that is a typing slip, and `date` has no year 0.
+MONTH_PATTERN = r"^([1-9][0-9]{3})-(0[1-9]|1[0-2])$"
+_MONTH = re.compile(MONTH_PATTERN)
 
 
 def parse_month(raw: str, field: str = "month") -> date:

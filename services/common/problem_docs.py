@@ -75,7 +75,12 @@ def declare(doc: dict[str, Any], *, extra: tuple[str, ...] = ()) -> dict[str, An
             if method not in _METHODS or not isinstance(op, dict):
                 continue
             responses = op.setdefault("responses", {})
-            statuses = {s for s in responses if s[0] in "45"} | {"500", *extra}
+            # Any operation may find the database busy or slow (lock and statement timeouts, 503/504).
+            statuses = {s for s in responses if s[0] in "45"} | {"500", "503", "504", *extra}
+            if method != "get":
+                # A write may name an object that is unknown or out of scope (404), and may meet a
+                # state, or a concurrent write of the same record, that it conflicts with (409).
+                statuses |= {"404", "409"}
             if op.get("security") != []:
                 statuses |= {"401", "403"}
             if "{" in path:

@@ -24,6 +24,13 @@ LENGTH_BY_LEVEL: dict[Level, int] = {v: k for k, v in LEVEL_BY_LENGTH.items()}
 # Group boundaries: province 2, prefecture +2, county +2, township +3, village +3.
 _GROUPS = (2, 4, 6, 9, 12)
 _DIGITS = re.compile(r"[0-9]{2,12}")
+# What ``normalize`` accepts, as one regular expression for the API document: Yunnan's 53, then
+# groups that are not all zeros (2, 2, 3, 3 digits), a shorter code optionally padded with zeros
+# to a longer length (530100 is 5301).
+_G2, _G3 = "(0[1-9]|[1-9][0-9])", "(00[1-9]|0[1-9][0-9]|[1-9][0-9]{2})"
+CODE_PATTERN = (
+    rf"^53(00|0000|0000000|0000000000|{_G2}(00|00000|00000000|{_G2}(000|000000|{_G3}(000|{_G3})?)?)?)?$"
+)
 
 # 省直管县 for these funds, named in the notice's address line (镇雄县, 宣威市, 腾冲市).
 DIRECTLY_ADMINISTERED = frozenset({"530627", "530381", "530581"})

@@ -13,7 +13,7 @@ LEVEL_FIELD = (
 
 
 class CatalogItemWrite(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     code: str = Field(pattern=r"^[a-z][a-z0-9_]{1,59}$", description="目录代码 (snake_case code)")
     name_zh: str = Field(min_length=1, max_length=200, description="名称 (Chinese name)")

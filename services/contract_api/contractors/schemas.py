@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.common.months import Day
+
 OrgType = Literal[
     "social_organization", "public_institution", "enterprise", "other_institution", "government_body"
 ]
@@ -35,13 +37,13 @@ CATEGORY_FIELD = (
 
 
 class ContractorCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     name: str = Field(min_length=1, max_length=200, description="名称 (registered name)")
     uscc: str = Field(max_length=20, description="统一社会信用代码 (GB 32100, 18 characters)")
     org_type: OrgType = Field(description=ORG_TYPE_FIELD)
     registration_authority: Authority = Field(description=AUTHORITY_FIELD)
-    registered_on: date = Field(description="成立（登记）日期 (date of registration)")
+    registered_on: Day = Field(description="成立（登记）日期 (date of registration)")
     public_institution_category: Category | None = Field(None, description=CATEGORY_FIELD)
     employees: int = Field(ge=0, le=10_000_000, description="从业人员数 (employees)")
     social_insurance_enrollees: int = Field(

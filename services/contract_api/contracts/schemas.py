@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.common.money import Money
+from services.common.months import Day
 
 PostingLevel = Literal["county", "township", "village", "institution"]
 Status = Literal[
@@ -20,7 +21,7 @@ STATUS_FIELD = (
 
 
 class Post(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     posting_level: PostingLevel = Field(description="派驻层级 (posting level)")
     region_code: str = Field(description="派驻单位区划 (where the staff work)")
@@ -30,7 +31,7 @@ class Post(BaseModel):
 
 
 class TakeoverPlan(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     unit: str = Field(min_length=1, max_length=200, description="接管单位 (unit that takes over)")
     contact: str = Field(min_length=1, max_length=200, description="联系人 (contact)")
@@ -38,10 +39,10 @@ class TakeoverPlan(BaseModel):
 
 
 class ContractPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
-    start_date: date | None = Field(None, description="起始日，含 (first day, inclusive)")
-    end_date: date | None = Field(None, description="终止日，含 (last day, inclusive; ≤ 3 years)")
+    start_date: Day | None = Field(None, description="起始日，含 (first day, inclusive)")
+    end_date: Day | None = Field(None, description="终止日，含 (last day, inclusive; ≤ 3 years)")
     posts: list[Post] | None = Field(None, max_length=2000, description="岗位 (posts)")
     payment_schedule: Literal["monthly", "quarterly"] | None = Field(
         None, description="支付周期 (payment schedule)"
@@ -50,7 +51,7 @@ class ContractPatch(BaseModel):
 
 
 class WorkPlan(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     work_plan: str = Field(
         min_length=1, max_length=20_000, description="工作方案 (the contractor's work plan)"
@@ -58,7 +59,7 @@ class WorkPlan(BaseModel):
 
 
 class Takeover(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     unit: str = Field(
         min_length=1, max_length=200, description="接管单位 (the unit serving recipients meanwhile)"
@@ -67,7 +68,7 @@ class Takeover(BaseModel):
 
 
 class Termination(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     reason: str = Field(min_length=1, max_length=4000, description="解除原因 (reason)")
     serious: bool = Field(description="情节严重、造成恶劣社会影响 (serious: the contractor is debarred)")

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.common.money import Money
+from services.common.months import Day
 
 PostingLevel = Literal["county", "township", "village", "institution"]
 EndReason = Literal["replaced", "resigned", "contract_ended", "removed"]
@@ -20,7 +21,7 @@ LEVEL_FIELD = (
 class Declarations(BaseModel):
     """The contractor's written confirmations (书面确认) for a village or community post."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     health_confirmed: bool = Field(description="身体健康 (good health confirmed)")
     law_abiding_confirmed: bool = Field(description="拥护党的领导、遵纪守法 (law-abidance confirmed)")
@@ -28,15 +29,15 @@ class Declarations(BaseModel):
 
 
 class DispatchCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     contract_id: int = Field(ge=1, le=2**63 - 1, description="合同 (an active contract of the caller)")
     person_id: int = Field(ge=1, le=2**63 - 1, description="人员 (the person dispatched)")
     posting_level: PostingLevel = Field(description=LEVEL_FIELD)
     region_code: str = Field(max_length=12, description="派驻单位区划 (where the worker serves)")
     monthly_wage: Money = Field(gt=0, description="月工资，元 (monthly wage)")
-    start_date: date = Field(description="派遣起始日 (first day)")
-    labor_contract_signed_on: date | None = Field(
+    start_date: Day = Field(description="派遣起始日 (first day)")
+    labor_contract_signed_on: Day | None = Field(
         None, description="劳动合同签订日 (labour contract signed; required, on or before start_date)"
     )
     declarations: Declarations | None = Field(
@@ -45,9 +46,9 @@ class DispatchCreate(BaseModel):
 
 
 class DispatchEnd(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
-    end_date: date = Field(description="派遣终止日，含 (last day, inclusive)")
+    end_date: Day = Field(description="派遣终止日，含 (last day, inclusive)")
     reason: EndReason = Field(
         description="原因 (replaced 更换, resigned 辞职, contract_ended 合同终止, removed 清退)"
     )

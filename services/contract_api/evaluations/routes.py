@@ -3,7 +3,7 @@ evaluation*, notice §七 and §一 困难群众满意度)."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from fractions import Fraction
 from typing import Annotated
@@ -18,7 +18,7 @@ from services.common.errors import conflict, invalid, invalid_field, not_found
 from services.common.exports import exportable
 from services.common.ids import PathId
 from services.common.models import Evaluation, IndicatorSystem, SatisfactionSurvey
-from services.common.months import business_today
+from services.common.months import Day, business_today
 from services.common.pagination import Page, Paging
 from services.common.regions import parse_code
 from services.common.transaction import Session
@@ -286,8 +286,8 @@ async def satisfaction_rate(
     session: Session,
     region: Annotated[str | None, Query(description="区划前缀 (region)")] = None,
     contract_id: Annotated[int | None, Query(ge=1, description="合同 (contract)")] = None,
-    from_: Annotated[date | None, Query(alias="from", description="起始日 (from, inclusive)")] = None,
-    to: Annotated[date | None, Query(description="截止日 (to, inclusive)")] = None,
+    from_: Annotated[Day | None, Query(alias="from", description="起始日 (from, inclusive)")] = None,
+    to: Annotated[Day | None, Query(description="截止日 (to, inclusive)")] = None,
 ) -> SatisfactionRate:
     """困难群众满意度 (share of scores 4–5) in a region, or for one contract (its contractor may ask)."""
     if contract_id is not None:

@@ -6,27 +6,30 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, Strict
 
 from services.common.models.funds import PERIOD
+from services.common.months import Day
 
 Metric = Literal["payroll_compliance_rate", "violation_free_rate", "satisfaction_rate", "post_fill_rate"]
 Grade = Literal["excellent", "good", "pass", "fail"]
-Score = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
+Score = Annotated[Decimal, Strict(False), Field(ge=0, le=100, max_digits=5, decimal_places=2)]
 
 
 class IndicatorIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     code: str = Field(pattern=r"^[a-z][a-z0-9_]{0,59}$", description="指标代码 (indicator code)")
     name: str = Field(min_length=1, max_length=200, description="指标名称 (name)")
-    weight: Decimal = Field(gt=0, le=1, max_digits=7, decimal_places=6, description="权重 (weight)")
+    weight: Annotated[Decimal, Strict(False)] = Field(
+        gt=0, le=1, max_digits=7, decimal_places=6, description="权重 (weight)"
+    )
     source: Literal["manual", "auto"] = Field(description="来源：人工评分或由数据自动计算 (manual or auto)")
     metric: Metric | None = Field(None, description="自动指标的计算口径 (the metric of an auto indicator)")
 
 
 class IndicatorSystemCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     name: str = Field(min_length=1, max_length=200, description="指标体系名称 (name)")
     year: int = Field(ge=2000, le=2100, description="年度 (year)")
@@ -44,7 +47,7 @@ class IndicatorSystemRead(BaseModel):
 
 
 class EvaluationCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     contract_id: int = Field(ge=1, description="合同 (contract)")
     period: str = Field(pattern=PERIOD, description="评价期间 YYYY 或 YYYY-Qn (period)")
@@ -78,7 +81,7 @@ class EvaluationRead(BaseModel):
 
 
 class SurveyCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     region_code: str = Field(description="受访对象所在区划（县及以下） (county, township or village)")
     contract_id: int | None = Field(None, ge=1, description="所评价的服务合同 (contract, if known)")
@@ -87,7 +90,7 @@ class SurveyCreate(BaseModel):
         description="渠道：电话回访、入户、网上、纸质问卷 (channel)"
     )
     comment: str | None = Field(None, max_length=2000, description="意见 (comment)")
-    surveyed_on: date | None = Field(None, description="调查日期 (default: today)")
+    surveyed_on: Day | None = Field(None, description="调查日期 (default: today)")
 
 
 class SurveyRead(BaseModel):

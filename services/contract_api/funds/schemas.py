@@ -6,19 +6,20 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, Strict
 
 from services.common.money import Money
+from services.common.months import Day
 
-Weight = Annotated[Decimal, Field(ge=0, le=1, max_digits=7, decimal_places=6)]
-FactorValue = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=6)]
+Weight = Annotated[Decimal, Strict(False), Field(ge=0, le=1, max_digits=7, decimal_places=6)]
+FactorValue = Annotated[Decimal, Strict(False), Field(ge=0, max_digits=18, decimal_places=6)]
 UnitCode = Annotated[str, Field(pattern=r"^53\d{2}(\d{2})?$", description="单位区划 (unit region code)")]
 Category = Literal["service_purchase", "three_public_costs", "working_funds", "equipment", "construction"]
 Status = Literal["draft", "approved", "published"]
 
 
 class Weights(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     needy_population: Weight = Field(description="困难群众数量权重 (needy population)")
     workload: Weight = Field(description="社会救助服务工作量权重 (workload)")
@@ -29,7 +30,7 @@ class Weights(BaseModel):
 class Factors(BaseModel):
     """Values that replace the defaults from the data; a factor left out keeps its default."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     needy_population: FactorValue | None = Field(None, description="困难群众数 (dibao + tekun)")
     workload: FactorValue | None = Field(None, description="工作量 (work-log quantity)")
@@ -38,7 +39,7 @@ class Factors(BaseModel):
 
 
 class AllocationCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     year: int = Field(ge=2000, le=2100, description="年度 (year)")
     total_amount: Money | None = Field(
@@ -87,7 +88,7 @@ class AllocationRead(BaseModel):
 
 
 class ExpenditureCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     allocation_line_id: int = Field(ge=1, description="分配明细 (the line spent against)")
     amount: Money = Field(gt=0, description="支出金额，元 (amount)")
@@ -96,7 +97,7 @@ class ExpenditureCreate(BaseModel):
         None, ge=1, description="购买服务合同 (contract; required for service_purchase)"
     )
     payment_id: int | None = Field(None, ge=1, description="对应的合同支付 (the contract payment it books)")
-    spent_on: date = Field(description="支出日期 (date spent)")
+    spent_on: Day = Field(description="支出日期 (date spent)")
     description: str = Field(min_length=1, max_length=2000, description="摘要 (description)")
 
 

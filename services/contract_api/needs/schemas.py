@@ -15,7 +15,7 @@ NeedStatus = Literal["draft", "submitted", "accepted", "returned"]
 
 
 class NeedItemWrite(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     catalog_code: str = Field(max_length=60, description="服务目录代码 (service catalog code)")
     quantity: int = Field(ge=1, le=1_000_000, description="数量 (quantity)")
@@ -25,7 +25,7 @@ class NeedItemWrite(BaseModel):
 
 
 class NeedCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     region_code: str = Field(description="需求单位 (the township, or the county itself)")
     year: int = Field(ge=2019, le=2100, description="年度 (budget year)")
@@ -34,7 +34,7 @@ class NeedCreate(BaseModel):
 
 
 class NeedReturn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     reason: str = Field(min_length=1, max_length=2000, description="退回原因 (why it goes back)")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Header, Path, Query, Response
@@ -15,7 +15,7 @@ from services.common.concurrency import check_if_match, etag
 from services.common.exports import exportable
 from services.common.ids import PathId
 from services.common.models import PayrollRecord
-from services.common.months import add_months, business_today, format_month, parse_month
+from services.common.months import Day, add_months, business_today, format_month, parse_month
 from services.common.transaction import Session
 from services.contract_api.dispatches.routes import PROBLEMS, visible_dispatch
 from services.contract_api.payroll import rules, store
@@ -30,7 +30,7 @@ from services.contract_api.payroll.schemas import (
 router = make_router(prefix="/api/v1", tags=["payroll"])
 Contractor = Annotated[Principal, Depends(require("contractor"))]
 Reader = Annotated[Principal, Depends(require(*READ_ROLES, "contractor", "worker", scope="contracts:read"))]
-MonthPath = Annotated[str, Path(pattern=r"^\d{4}-\d{2}$", description="所属月份 YYYY-MM (month paid for)")]
+MonthPath = Annotated[str, Path(description="所属月份 YYYY-MM (month paid for)")]
 IfMatch = Annotated[str | None, Header(description="乐观锁 (ETag of the record replaced)")]
 ReportReader = Annotated[Principal, Depends(require(*READ_ROLES, "contractor", scope="contracts:read"))]
 
@@ -99,7 +99,7 @@ async def payroll_compliance(
     session: Session,
     region: Annotated[str | None, Query(description="区划前缀 (posting region and below)")] = None,
     month: Annotated[str | None, Query(description="所属月份 YYYY-MM (default: last month)")] = None,
-    as_of: Annotated[date | None, Query(description="检查日 (default: today in Yunnan)")] = None,
+    as_of: Annotated[Day | None, Query(description="检查日 (default: today in Yunnan)")] = None,
 ) -> PayrollCompliance:
     """工资社保合规 (every dispatch that ran in `month`, with `PAYROLL_MISSING` once the 15th of the
     following month has passed, `UNDERPAID` below the agreed monthly wage, `SOCIAL_INSURANCE_MISSING`).

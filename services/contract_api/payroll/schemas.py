@@ -8,15 +8,16 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.common.money import Money
+from services.common.months import Day
 
 Flag = Literal["PAYROLL_MISSING", "UNDERPAID", "SOCIAL_INSURANCE_MISSING"]
 
 
 class PayrollPut(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     gross_wage: Money = Field(description="应发工资，元 (gross wage paid for the month)")
-    paid_on: date = Field(description="发放日 (day paid)")
+    paid_on: Day = Field(description="发放日 (day paid)")
     social_insurance_paid: bool = Field(description="已缴纳社会保险 (social insurance paid for the month)")
 
 

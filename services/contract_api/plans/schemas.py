@@ -19,7 +19,7 @@ FUNDING_FIELD = (
 
 
 class PlanCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     county_code: str = Field(description="县 (the county that buys)")
     year: int = Field(ge=2019, le=2100, description="年度 (budget year)")
@@ -30,7 +30,7 @@ class PlanCreate(BaseModel):
 
 
 class PlanApprove(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     justifications: dict[str, str] = Field(
         default_factory=dict, description="对每项提示的书面说明 (warning code → written justification)"
@@ -38,7 +38,7 @@ class PlanApprove(BaseModel):
 
 
 class PlanReject(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     reason: str = Field(min_length=1, max_length=2000, description="不同意的理由 (why not)")
 

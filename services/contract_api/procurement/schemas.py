@@ -6,10 +6,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, Strict
 
 from services.common.ids import MAX_ID
 from services.common.money import Money
+from services.common.months import Instant
 
 Method = Literal[
     "public_tender",
@@ -24,12 +25,13 @@ METHOD_FIELD = (
     "竞争性谈判, single_source 单一来源; lowest_price and inquiry (询价) are refused "
     "(never lowest price alone)"
 )
-Weight = Annotated[Decimal, Field(gt=0, lt=1, max_digits=3, decimal_places=2)]
-Score = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
+Weight = Annotated[Decimal, Strict(False), Field(gt=0, lt=1, max_digits=3, decimal_places=2)]
+PriceWeight = Annotated[Decimal, Strict(False), Field(ge=0, le=1, max_digits=3, decimal_places=2)]
+Score = Annotated[Decimal, Strict(False), Field(ge=0, le=100, max_digits=5, decimal_places=2)]
 
 
 class Criterion(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     code: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$", description="评审因素代码 (criterion code)")
     name: str = Field(min_length=1, max_length=100, description="评审因素 (criterion)")
@@ -37,16 +39,16 @@ class Criterion(BaseModel):
 
 
 class ProcurementCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     plan_id: int = Field(ge=1, le=MAX_ID, description="已同意的购买计划 (approved purchase plan)")
     method: Method = Field(description=METHOD_FIELD)
-    price_weight: Annotated[Decimal, Field(ge=0, le=1, max_digits=3, decimal_places=2)] = Field(
-        description="价格分权重，0.10–0.30 (price weight)"
+    price_weight: Annotated[Decimal, Strict(False), Field(ge=0, le=1, max_digits=3, decimal_places=2)] = (
+        Field(description="价格分权重，0.10–0.30 (price weight)")
     )
     criteria: list[Criterion] = Field(min_length=1, max_length=20, description="评审因素 (quality criteria)")
     budget_ceiling: Money = Field(gt=0, description="最高限价，元 (budget ceiling)")
-    bid_deadline: AwareDatetime = Field(description="投标截止时间 (bid deadline, with offset)")
+    bid_deadline: Instant = Field(description="投标截止时间 (bid deadline, with offset)")
 
 
 class ProcurementRead(BaseModel):
@@ -65,7 +67,7 @@ class ProcurementRead(BaseModel):
 
 
 class BidCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     price: Money = Field(gt=0, description="投标报价，元 (price)")
 
@@ -90,7 +92,7 @@ class BidRead(BaseModel):
 
 
 class ScoreCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     evaluator: str = Field(min_length=1, max_length=100, description="评审专家 (evaluator)")
     scores: dict[str, Score] = Field(description="各评审因素得分 0–100 (criterion code → score)")
@@ -104,13 +106,13 @@ class ScoreRead(BaseModel):
 
 
 class RiskReview(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     review: str = Field(min_length=1, max_length=4000, description="书面风险审查意见 (written risk review)")
 
 
 class Explanation(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     text: str = Field(
         min_length=1, max_length=4000, description="投标人的书面说明 (the bidder's explanation)"
@@ -119,7 +121,7 @@ class Explanation(BaseModel):
 
 
 class AwardCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     winner_bid_id: int | None = Field(
         None, ge=1, le=MAX_ID, description="并列第一时指定的中标投标 (when rank 1 is shared)"

@@ -9,13 +9,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class AppealCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     grounds: str = Field(min_length=1, max_length=8000, description="申诉理由 (grounds)")
 
 
 class AppealDecide(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     outcome: Literal["upheld", "rejected"] = Field(description="结果 (upheld 成立: reversed; rejected 驳回)")
     reason: str = Field(min_length=1, max_length=4000, description="理由 (reason)")

@@ -7,20 +7,22 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.common.months import Day
+
 Status = Literal["open", "fulfilled", "overdue"]
 
 
 class ReplacementCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     dispatch_id: int = Field(ge=1, le=2**63 - 1, description="被更换的派遣 (dispatch to replace)")
     violation_id: int | None = Field(None, ge=1, le=2**63 - 1, description="相关违规 (violation, if any)")
     reason: str = Field(min_length=1, max_length=4000, description="原因 (reason)")
-    due_date: date | None = Field(None, description="期限 (default 15 days from today)")
+    due_date: Day | None = Field(None, description="期限 (default 15 days from today)")
 
 
 class Fulfil(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     new_dispatch_id: int = Field(ge=1, le=2**63 - 1, description="新的派遣 (the replacement's dispatch)")
 

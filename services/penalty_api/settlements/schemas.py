@@ -10,7 +10,7 @@ PERIOD = r"^\d{4}-(0[1-9]|1[0-2]|Q[1-4])$"
 
 
 class SettlementCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     contract_id: int = Field(ge=1, le=2**63 - 1, description="合同 (contract)")
     period: str = Field(pattern=PERIOD, description="所属期间 YYYY-MM 或 YYYY-Qn (period paid for)")

@@ -24,7 +24,7 @@ from services.common.errors import conflict, forbidden, not_found
 from services.common.exports import exportable
 from services.common.ids import MAX_ID, PathId
 from services.common.models import Contract, Dispatch, Violation
-from services.common.months import business_today
+from services.common.months import Day, business_today
 from services.common.pagination import Page, Paging
 from services.common.transaction import Session
 from services.penalty_api.ledger import store as ledger
@@ -197,7 +197,7 @@ async def violation_summary(
     contract_id: PathId,
     principal: Reader,
     session: Session,
-    as_of: Annotated[date | None, Query(description="截止日 (default today)")] = None,
+    as_of: Annotated[Day | None, Query(description="截止日 (default today)")] = None,
 ) -> ViolationSummary:
     """违规汇总 (confirmed violations by kind over the last 12 months, and whether a termination is
     recommended: any with serious social impact, or 3 or more falsifications)."""

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, Strict
 
 from services.common.money import Money
+from services.common.months import Day
 
 Kind = Literal["falsification", "carelessness", "improper_operation"]
 KIND_FIELD = "类型 (falsification 弄虚作假, carelessness 马虎草率, improper_operation 违规操作)"
-Multiplier = Decimal
+Multiplier = Annotated[Decimal, Strict(False)]
 
 
 class Evidence(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     name: str = Field(min_length=1, max_length=200, description="证据名称 (name)")
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="文件 SHA-256 (hex, lower case)")
@@ -24,35 +25,35 @@ class Evidence(BaseModel):
 
 
 class ViolationCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     dispatch_id: int = Field(ge=1, le=2**63 - 1, description="派遣 (the dispatched worker's dispatch)")
     kind: Kind = Field(description=KIND_FIELD)
-    occurred_on: date = Field(description="发生日期 (when it happened)")
-    discovered_on: date = Field(description="发现日期 (when it was found)")
+    occurred_on: Day = Field(description="发生日期 (when it happened)")
+    discovered_on: Day = Field(description="发现日期 (when it was found)")
     description: str = Field(min_length=1, max_length=4000, description="情况说明 (what happened)")
     evidence: list[Evidence] = Field(default_factory=list, max_length=50, description="证据 (evidence files)")
     multiplier: Multiplier | None = Field(
         None, description="扣减倍数 1.00–3.00 (county official: confirms at once)"
     )
-    decided_on: date | None = Field(None, description="决定日期 (with multiplier; default today)")
+    decided_on: Day | None = Field(None, description="决定日期 (with multiplier; default today)")
     serious_social_impact: bool = Field(False, description="造成恶劣社会影响 (serious social impact)")
 
 
 class Confirm(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     multiplier: Multiplier = Field(description="扣减倍数 1.00–3.00，最多两位小数 (multiplier)")
-    decided_on: date | None = Field(
+    decided_on: Day | None = Field(
         None, description="书面决定日期 (default today; the appeal window counts from it)"
     )
 
 
 class Dismiss(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     reason: str = Field(min_length=1, max_length=4000, description="不予认定理由 (why it is dismissed)")
-    decided_on: date | None = Field(None, description="决定日期 (default today)")
+    decided_on: Day | None = Field(None, description="决定日期 (default today)")
 
 
 class ViolationRead(BaseModel):

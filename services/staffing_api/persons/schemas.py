@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.common.ids import MAX_ID
+from services.common.months import Day
 
 Education = Literal[
     "none",
@@ -26,7 +27,7 @@ EDUCATION_FIELD = (
 
 
 class PersonCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     name: str = Field(min_length=1, max_length=100, description="姓名 (name)")
     id_number: str = Field(max_length=18, description="居民身份证号码 (18-character national ID number)")
@@ -52,17 +53,17 @@ class PersonRead(BaseModel):
 
 
 class PostCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     person_id: int = Field(ge=1, le=MAX_ID, description="人员编号 (person id)")
     region_code: str = Field(description="在编单位区划：县或乡镇 (county or township)")
-    since: date = Field(description="在岗起始日 (on the roster since)")
+    since: Day = Field(description="在岗起始日 (on the roster since)")
 
 
 class PostEnd(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
-    until: date = Field(description="离岗日（含） (last day on the roster, inclusive)")
+    until: Day = Field(description="离岗日（含） (last day on the roster, inclusive)")
 
 
 class PostRead(BaseModel):
@@ -76,7 +77,7 @@ class PostRead(BaseModel):
 
 
 class EligibilityCheck(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     person_id: int | None = Field(
         None, ge=1, le=MAX_ID, description="人员编号 (person id; or give id_number)"
@@ -88,7 +89,7 @@ class EligibilityCheck(BaseModel):
     health_confirmed: bool = Field(description="身体健康 (health confirmed)")
     law_abiding_confirmed: bool = Field(description="拥护党的领导、遵纪守法 (law-abiding confirmed)")
     has_other_job: bool = Field(description="是否兼职其他工作 (has another job; 不得再兼职)")
-    on_date: date = Field(description="判定日期 (the day the conditions are judged on)")
+    on_date: Day = Field(description="判定日期 (the day the conditions are judged on)")
 
     @model_validator(mode="after")
     def one_identity(self) -> EligibilityCheck:

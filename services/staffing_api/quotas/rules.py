@@ -18,7 +18,7 @@ Rounding = Literal["ceil", "floor", "half_up"]
 class CountyRule(BaseModel):
     """县级民政局社会救助部门: 低保对象3万人以下（含）配备不少于3名; 以上每1万名不少于1名."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     threshold: int = Field(30_000, ge=0, description="低保对象人数门槛 (dibao threshold, inclusive)")
     minimum_at_or_below: int = Field(3, ge=0, description="门槛以下最少人数 (minimum staff at or below it)")
     recipients_per_staff: int = Field(
@@ -29,7 +29,7 @@ class CountyRule(BaseModel):
 class TownshipRule(BaseModel):
     """乡镇（街道）: 1500人以下配备1至2名; 1500人以上每800至1500名配备1名."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     threshold: int = Field(1_500, ge=0, description="低保对象人数门槛 (dibao threshold, inclusive)")
     minimum_at_or_below: int = Field(1, ge=0, description="门槛以下最少人数 (minimum at or below it)")
     maximum_at_or_below: int = Field(2, ge=0, description="门槛以下最多人数 (maximum at or below it)")
@@ -38,7 +38,7 @@ class TownshipRule(BaseModel):
 
 
 class VillageTier(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     population_from: int = Field(ge=0, description="人口下限（含） (population from, inclusive)")
     maximum: int = Field(ge=0, description="可配备人数 (assistants allowed)")
 
@@ -46,7 +46,7 @@ class VillageTier(BaseModel):
 class VillageRule(BaseModel):
     """行政村或社区: 原则上配备1人; 人口5000人（含）以上可配备2人、1万人（含）以上可配备3人."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     minimum: int = Field(1, ge=0, description="最少协理员人数 (minimum assistants)")
     tiers: list[VillageTier] = Field(
         default_factory=lambda: [
@@ -69,7 +69,7 @@ class VillageRule(BaseModel):
 class RuleParameters(BaseModel):
     """A staffing rule set's parameters: a new policy is a new row, not a code change."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     county: CountyRule = Field(default_factory=CountyRule, description="县级 (county rule)")
     township: TownshipRule = Field(default_factory=TownshipRule, description="乡镇 (township rule)")
     village: VillageRule = Field(default_factory=VillageRule, description="村（社区）协理员 (village rule)")

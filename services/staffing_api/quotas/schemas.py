@@ -9,17 +9,18 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.common.ids import MAX_ID
 from services.common.money import Money, SignedMoney
+from services.common.months import MONTH_PATTERN, Day
 from services.staffing_api.quotas.rules import RuleParameters
 
 QuotaLevel = Literal["county", "township", "village"]
 
 
 class RuleSetCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     name: str = Field(min_length=1, max_length=200, description="名称 (name)")
     document: str = Field(min_length=1, max_length=300, description="依据文件 (source document)")
-    effective_from: date = Field(description="生效日期 (effective from, inclusive)")
+    effective_from: Day = Field(description="生效日期 (effective from, inclusive)")
     parameters: RuleParameters = Field(description="配备标准参数 (thresholds, divisors, tiers, rounding)")
 
 
@@ -34,7 +35,7 @@ class RuleSetRead(BaseModel):
 
 
 class QuotaCompute(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     level: QuotaLevel = Field(description="层级 (county 县级, township 乡镇, village 村/社区)")
     dibao_recipients: int | None = Field(None, ge=0, description="低保对象数 (county and township)")
@@ -103,14 +104,14 @@ class QuotaSummary(SummaryPart):
 
 
 class QuotaSimulationCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     parameters: RuleParameters = Field(
         description="拟议配备标准参数 (the draft's parameters, as in a rule set)"
     )
     region: str | None = Field(None, description="区划 (region; default: your own)")
     as_of: str | None = Field(
-        None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="统计月份 YYYY-MM (default: this month)"
+        None, pattern=MONTH_PATTERN, description="统计月份 YYYY-MM (default: this month)"
     )
     baseline_rule_set_id: int | None = Field(
         None, ge=1, le=MAX_ID, description="对照规则集 (baseline; default: the one in effect at as_of)"

@@ -233,7 +233,7 @@ async def month_of_units(
     session: Session,
     paging: Paging,
     level: Annotated[StatsLevel, Query(description="层级 (county, township or village)")],
-    month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$", description="统计月份 (month, YYYY-MM)")],
+    month: Annotated[str, Query(description="统计月份 (month, YYYY-MM)")],
     region: Annotated[str | None, Query(description="区划 (region; default: your whole scope)")] = None,
 ) -> Page[StatsRow]:
     """某月各单位统计 (one month's figures of every unit at `level` below `region`, by code; units

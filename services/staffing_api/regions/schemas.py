@@ -12,7 +12,7 @@ Kind = str
 
 
 class RegionCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     code: str = Field(description="区划代码 (region code: 2, 4, 6, 9 or 12 digits; padded forms accepted)")
     name: str = Field(min_length=1, max_length=100, description="名称 (official name)")
@@ -40,7 +40,7 @@ class RegionRead(BaseModel):
 
 
 class StatsWrite(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     dibao_recipients: int | None = Field(
         None, ge=0, description="低保对象数 (minimum-living-allowance recipients)"
@@ -79,7 +79,7 @@ class ImportResult(BaseModel):
 
 
 class EstablishmentWrite(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     authorized_posts: int = Field(ge=0, le=10000, description="核定编制数 (authorized established posts)")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Query, Request, Response
@@ -20,7 +20,7 @@ from services.common.errors import DomainError, invalid, not_found
 from services.common.exports import exportable
 from services.common.ids import MAX_ID, PathId
 from services.common.models import Dispatch, Task
-from services.common.months import business_today
+from services.common.months import Day, business_today
 from services.common.pagination import Page, Paging
 from services.common.regions import parse_code
 from services.common.transaction import Session
@@ -255,8 +255,8 @@ async def workload(
     principal: WorkloadReader,
     session: Session,
     region: Annotated[str | None, Query(description="区划前缀 (region and below)")] = None,
-    from_: Annotated[date | None, Query(alias="from", description="起始日 (from, inclusive)")] = None,
-    to: Annotated[date | None, Query(description="截止日 (to, inclusive)")] = None,
+    from_: Annotated[Day | None, Query(alias="from", description="起始日 (from, inclusive)")] = None,
+    to: Annotated[Day | None, Query(description="截止日 (to, inclusive)")] = None,
     group_by: Annotated[
         Literal["prefecture", "county", "township", "duty"], Query(description="分组 (grouping)")
     ] = "county",

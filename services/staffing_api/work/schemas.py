@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, Strict
 
 from services.common.ids import MAX_ID
+from services.common.months import Day
 
 Program = Literal["dibao", "tekun", "medical", "temporary", "other"]
 
@@ -23,11 +24,11 @@ class DutyRead(BaseModel):
 
 
 class TaskCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     dispatch_id: int = Field(ge=1, le=MAX_ID, description="派遣编号 (dispatch id)")
     duty_code: str = Field(max_length=60, description="职责代码 (a duty of the posting level, §四)")
-    due_date: dt.date = Field(description="完成期限 (due date)")
+    due_date: Day = Field(description="完成期限 (due date)")
     description: str = Field(min_length=1, max_length=2000, description="任务说明 (description)")
 
 
@@ -44,14 +45,14 @@ class TaskRead(BaseModel):
 
 
 class WorkLogCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
-    client_id: uuid.UUID = Field(
+    client_id: Annotated[uuid.UUID, Strict(False)] = Field(
         description="客户端编号，手机生成的 UUID (made on the phone; resends are recognised)"
     )
     dispatch_id: int = Field(ge=1, le=MAX_ID, description="派遣编号 (dispatch id)")
     duty_code: str = Field(max_length=60, description="职责代码 (duty code of the posting level)")
-    date: dt.date = Field(description="工作日期 (day of the work)")
+    date: Day = Field(description="工作日期 (day of the work)")
     program: Program | None = Field(
         None, description="救助项目 (dibao 低保, tekun 特困, medical 医疗, temporary 临时, other)"
     )
@@ -81,7 +82,7 @@ class WorkLogRead(BaseModel):
 
 
 class WorkLogBatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     # Items are checked one by one in the route: a malformed item is rejected on its own, the
     # good ones are kept (an offline phone must not lose a day's work to one bad entry).
