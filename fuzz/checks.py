@@ -43,7 +43,12 @@ def schema_valid_passes_validation(_ctx: Any, response: Response, case: Case) ->
     except ValueError:
         return None
     code = body.get("code") if isinstance(body, dict) else None
-    if code in SHAPE_CODES:
+    # VALUE_ERROR is a validator of our own stating a rule JSON Schema cannot (exactly one of two
+    # fields, tiers in ascending order): a rule refusal like any other 422, not a loose document.
+    rules_only = code == "VALIDATION_FAILED" and all(
+        e.get("code") == "VALUE_ERROR" for e in body.get("errors") or [{}]
+    )
+    if code in SHAPE_CODES and not rules_only:
         raise ValidRequestFailedValidation(
             operation=case.operation.label,
             code=str(code),

@@ -52,6 +52,12 @@ _OAUTH_ERROR = {
 }
 _JSON_OK = {"description": "成功 (OK)", "content": {"application/json": {"schema": {"type": "object"}}}}
 
+_SCOPES = {
+    "staffing:read": "读取配备数据 (read staffing)",
+    "contracts:read": "读取合同数据 (read contracts)",
+    "penalties:read": "读取扣减数据 (read penalties)",
+    "events:read": "读取变更流 (read the change feed)",
+}
 GATEWAY_PATHS: dict[str, Any] = {
     "/auth/token": {
         "post": {
@@ -220,7 +226,17 @@ def merge(documents: Mapping[str, dict[str, Any]], title: str, version: str) -> 
                     "scheme": "bearer",
                     "bearerFormat": "JWT",
                     "description": "访问令牌 (ES256 JWT from POST /auth/token)",
-                }
+                },
+                # Where those tokens come from, for generated clients (and for the fuzzer, which then
+                # knows a well-formed grant with wrong credentials is refused, RFC 6749 §5.2).
+                "oauth2": {
+                    "type": "oauth2",
+                    "description": "签发令牌 (the token endpoint: people and agency systems)",
+                    "flows": {
+                        "password": {"tokenUrl": "/auth/token", "scopes": {}},
+                        "clientCredentials": {"tokenUrl": "/auth/token", "scopes": _SCOPES},
+                    },
+                },
             },
         },
         "security": [{"bearer": []}],

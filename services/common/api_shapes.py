@@ -14,22 +14,23 @@ from services.common.months import MONTH_PATTERN
 from services.common.regions import CODE_PATTERN
 
 REGION_NAMES = frozenset({"region", "parent", "region_code", "county_code"})
-CURSOR_PATTERN = r"^[A-Za-z0-9_-]+$"  # what next_cursor holds: URL-safe base64, unpadded
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]*$"  # what next_cursor holds: URL-safe base64, unpadded
 MONTH_NAMES = frozenset({"month", "from", "to", "as_of"})  # only where the value is a plain string
 _METHODS = ("get", "put", "post", "patch", "delete")
 
 
-def _shape(name: str, schema: dict[str, Any], *, region_path: bool = False) -> None:
-    """Add the pattern ``name`` implies to a string schema (or to the string branch of a nullable)."""
+def _shape(name: str, schema: dict[str, Any], *, region_path: bool = False, blank_ok: bool = False) -> None:
+    """Add the pattern ``name`` implies to a string schema (or to the string branch of a nullable).
+    ``blank_ok``: an optional query parameter, where the routes read an empty value as not given."""
     for branch in schema.get("anyOf", [schema]):
         if branch.get("type") != "string" or "format" in branch or "enum" in branch:
             continue
         if name in REGION_NAMES or (region_path and name == "code"):
             branch["pattern"] = CODE_PATTERN
         elif name in MONTH_NAMES:
-            branch["pattern"] = MONTH_PATTERN
+            branch["pattern"] = f"^$|{MONTH_PATTERN}" if blank_ok else MONTH_PATTERN
         elif name == "cursor":
-            branch.update(pattern=CURSOR_PATTERN, minLength=1)
+            branch["pattern"] = CURSOR_PATTERN if blank_ok else CURSOR_PATTERN.replace("*", "+")
 
 
 def _request_schemas(doc: dict[str, Any]) -> set[str]:
@@ -67,7 +68,8 @@ def describe(doc: dict[str, Any]) -> dict[str, Any]:
                 continue
             for param in op.get("parameters", []):
                 region_path = param.get("in") == "path" and path.startswith("/api/v1/regions/")
-                _shape(param["name"], param.get("schema", {}), region_path=region_path)
+                blank_ok = param.get("in") == "query" and not param.get("required", False)
+                _shape(param["name"], param.get("schema", {}), region_path=region_path, blank_ok=blank_ok)
     components = doc.get("components", {}).get("schemas", {})
     for name in _request_schemas(doc):
         for prop, schema in components[name].get("properties", {}).items():

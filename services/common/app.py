@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from starlette.convertors import Convertor, register_url_convertor
 
 from services.common import api_shapes, problem_docs, problems, retention, swagger
 from services.common.auth.deps import authenticate
@@ -26,6 +27,23 @@ from services.common.pii import load_vault
 from services.common.requestid import RequestIdMiddleware
 from services.common.settings import Settings, get_settings
 from services.common.transaction import TransactionalRoute
+
+
+class _Digits(Convertor[str]):
+    """``{code:digits}``: a path segment of digits, kept a string (region codes). A route whose
+    parameter is a code must not swallow its literal siblings: with it, ``GET /quotas/compute`` is
+    the POST-only path it names (405), not a region called "compute" (422)."""
+
+    regex = "[0-9]+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("digits", _Digits())
 
 
 def router(**kwargs: Any) -> APIRouter:
@@ -111,7 +129,7 @@ def create_service_app(
         and this catch-all route shadows it anyway."""
         await authenticate(request)
         allowed = _methods_of(app.openapi(), request.url.path)
-        if allowed:
+        if allowed and request.method not in allowed:
             raise DomainError(
                 "METHOD_NOT_ALLOWED", "不支持该请求方法", "Method not allowed", status=405,
                 headers={"Allow": ", ".join(allowed)},
@@ -137,12 +155,21 @@ def create_service_app(
 
 
 def _methods_of(document: dict[str, Any], path: str) -> list[str]:
-    """The methods the API document gives ``path`` (a concrete path matched against its templates)."""
+    """The methods the API document gives ``path``: a concrete path matched against its templates,
+    the most literal ones winning (``/quotas/compute`` is that path, not ``/quotas/{region_code}``)."""
     verbs = ("GET", "POST", "PUT", "PATCH", "DELETE")
-    return sorted(
-        verb
+    matching = [
+        (template, item)
         for template, item in document["paths"].items()
         if re.fullmatch(re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)), path)
+    ]
+    if not matching:
+        return []
+    literal = max(template.count("/") - template.count("{") for template, _ in matching)
+    return sorted(
+        verb
+        for template, item in matching
+        if template.count("/") - template.count("{") == literal
         for verb in verbs
         if verb.lower() in item
     )

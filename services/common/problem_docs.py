@@ -87,7 +87,7 @@ def declare(doc: dict[str, Any], *, extra: tuple[str, ...] = ()) -> dict[str, An
                 statuses.add("404")
             if op.get("parameters") or "requestBody" in op:
                 statuses.add("422")
-            if "application/json" in op.get("requestBody", {}).get("content", {}):
+            if "requestBody" in op:  # an unreadable body: malformed JSON, a broken multipart upload
                 statuses.add("400")
             for status in statuses:
                 described = responses.get(status, {}).get("description")

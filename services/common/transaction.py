@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Coroutine
+from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
@@ -139,6 +140,7 @@ class TransactionalRoute(APIRoute):
         response_model = self.response_model
 
         async def handler(request: Request) -> Response:
+            await _read_json(request)
             key = request.headers.get("idempotency-key")
             if request.method == "POST" and key is not None:
                 return await _idempotent(request, route_path, key, inner)
@@ -149,6 +151,28 @@ class TransactionalRoute(APIRoute):
             return await _in_transaction(request, inner)
 
         return handler
+
+
+def _integral(literal: str) -> int | float:
+    """JSON Schema counts 5.0 as an integer, and so does the API: a number written with a fraction
+    of zeros is read as the integer it is (exactly, through ``Decimal``), so the strict request
+    models take it where an integer is due. Any other fraction stays a float, which integer fields
+    and decimals (money, scores) refuse."""
+    value = Decimal(literal)
+    return int(value) if value.is_finite() and value == value.to_integral_value() else float(literal)
+
+
+async def _read_json(request: Request) -> None:
+    """Parse a JSON body once, the API's way (``_integral``), before FastAPI asks for it."""
+    if "json" not in request.headers.get("content-type", ""):
+        return
+    body = await request.body()
+    if not body:
+        return
+    try:
+        request._json = json.loads(body, parse_float=_integral)
+    except (ValueError, RecursionError):
+        return  # FastAPI answers the malformed body itself (400 MALFORMED_JSON)
 
 
 def _open(request: Request) -> AsyncSession:

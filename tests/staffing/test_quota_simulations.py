@@ -192,3 +192,14 @@ async def test_monthly_cost_is_the_mean_wage_of_active_dispatches(
     assert extra > 0 and r.json()["annual_cost_delta"] == f"{extra * 2850 * 12:.2f}"
     elsewhere = await simulate(stack.gateway, tokens, parameters=draft, region="530103")
     assert elsewhere.json()["monthly_cost"] == "0.00"
+
+
+async def test_one_village_tier_is_a_plain_ceiling(stack: Stack, tokens: Tokens) -> None:
+    """A draft with a single village tier (one ceiling for every village) simulates; it was a 500,
+    found by the fuzzer: the SQL for the tiers had a CASE with no WHEN."""
+    params = await baseline(stack.gateway, tokens)
+    draft = {**params, "village": {**params["village"], "tiers": [{"population_from": 0, "maximum": 2}]}}
+    r = await simulate(stack.gateway, tokens, parameters=draft, region="530102")
+    assert r.status_code == 200, r.text
+    village = r.json()["levels"]["village"]
+    assert village["allowed_max"]["after"] == 2 * village["units"]

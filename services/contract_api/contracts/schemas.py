@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.common.money import Money
+from services.common.money import Money, PositiveMoney
 from services.common.months import Day
 
 PostingLevel = Literal["county", "township", "village", "institution"]
@@ -26,7 +26,7 @@ class Post(BaseModel):
     posting_level: PostingLevel = Field(description="派驻层级 (posting level)")
     region_code: str = Field(description="派驻单位区划 (where the staff work)")
     count: int = Field(ge=1, le=10_000, description="岗位数 (posts)")
-    monthly_wage: Money = Field(gt=0, description="月工资，元 (monthly wage)")
+    monthly_wage: PositiveMoney = Field(description="月工资，元 (monthly wage)")
     subsidy_standard: Money | None = Field(None, description="补助标准，元/月 (subsidy standard, if any)")
 
 

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.common.money import Money
+from services.common.money import Money, PositiveMoney
 from services.common.months import Day
 
 PostingLevel = Literal["county", "township", "village", "institution"]
@@ -35,7 +35,7 @@ class DispatchCreate(BaseModel):
     person_id: int = Field(ge=1, le=2**63 - 1, description="人员 (the person dispatched)")
     posting_level: PostingLevel = Field(description=LEVEL_FIELD)
     region_code: str = Field(max_length=12, description="派驻单位区划 (where the worker serves)")
-    monthly_wage: Money = Field(gt=0, description="月工资，元 (monthly wage)")
+    monthly_wage: PositiveMoney = Field(description="月工资，元 (monthly wage)")
     start_date: Day = Field(description="派遣起始日 (first day)")
     labor_contract_signed_on: Day | None = Field(
         None, description="劳动合同签订日 (labour contract signed; required, on or before start_date)"

@@ -9,11 +9,11 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, Strict
 
 from services.common.models.funds import PERIOD
+from services.common.money import PLAIN_DECIMAL, Score, decimal_in, share_pattern
 from services.common.months import Day
 
 Metric = Literal["payroll_compliance_rate", "violation_free_rate", "satisfaction_rate", "post_fill_rate"]
 Grade = Literal["excellent", "good", "pass", "fail"]
-Score = Annotated[Decimal, Strict(False), Field(ge=0, le=100, max_digits=5, decimal_places=2)]
 
 
 class IndicatorIn(BaseModel):
@@ -21,9 +21,13 @@ class IndicatorIn(BaseModel):
 
     code: str = Field(pattern=r"^[a-z][a-z0-9_]{0,59}$", description="指标代码 (indicator code)")
     name: str = Field(min_length=1, max_length=200, description="指标名称 (name)")
-    weight: Annotated[Decimal, Strict(False)] = Field(
-        gt=0, le=1, max_digits=7, decimal_places=6, description="权重 (weight)"
-    )
+    weight: Annotated[
+        Decimal,
+        Strict(False),
+        PLAIN_DECIMAL,
+        Field(gt=0, le=1, max_digits=7, decimal_places=6),
+        decimal_in(share_pattern(6, above_zero=True), 1, 1),
+    ] = Field(description="权重 (weight)")
     source: Literal["manual", "auto"] = Field(description="来源：人工评分或由数据自动计算 (manual or auto)")
     metric: Metric | None = Field(None, description="自动指标的计算口径 (the metric of an auto indicator)")
 

@@ -8,11 +8,23 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Strict
 
-from services.common.money import Money
+from services.common.money import PLAIN_DECIMAL, Money, PositiveMoney, decimal_in, share_pattern
 from services.common.months import Day
 
-Weight = Annotated[Decimal, Strict(False), Field(ge=0, le=1, max_digits=7, decimal_places=6)]
-FactorValue = Annotated[Decimal, Strict(False), Field(ge=0, max_digits=18, decimal_places=6)]
+Weight = Annotated[
+    Decimal,
+    Strict(False),
+    PLAIN_DECIMAL,
+    Field(ge=0, le=1, max_digits=7, decimal_places=6),
+    decimal_in(share_pattern(6), 0, 1),
+]
+FactorValue = Annotated[
+    Decimal,
+    Strict(False),
+    PLAIN_DECIMAL,
+    Field(ge=0, max_digits=18, decimal_places=6),
+    decimal_in(r"^[0-9]{1,12}(\.[0-9]{1,6})?$", 0, 10**12 - 1),
+]
 UnitCode = Annotated[str, Field(pattern=r"^53\d{2}(\d{2})?$", description="单位区划 (unit region code)")]
 Category = Literal["service_purchase", "three_public_costs", "working_funds", "equipment", "construction"]
 Status = Literal["draft", "approved", "published"]
@@ -42,8 +54,8 @@ class AllocationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     year: int = Field(ge=2000, le=2100, description="年度 (year)")
-    total_amount: Money | None = Field(
-        None, gt=0, description="分配总额，元 (total; a re-allocation's is its line plus own funds)"
+    total_amount: PositiveMoney | None = Field(
+        None, description="分配总额，元 (total; a re-allocation's is its line plus own funds)"
     )
     own_funds: Money = Field(Decimal("0.00"), description="州县自筹资金，元 (own funds added, re-allocation)")
     parent_allocation_id: int | None = Field(
@@ -91,7 +103,7 @@ class ExpenditureCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     allocation_line_id: int = Field(ge=1, description="分配明细 (the line spent against)")
-    amount: Money = Field(gt=0, description="支出金额，元 (amount)")
+    amount: PositiveMoney = Field(description="支出金额，元 (amount)")
     category: Category = Field(description="支出类别 (category; only service_purchase is allowed, §五)")
     contract_id: int | None = Field(
         None, ge=1, description="购买服务合同 (contract; required for service_purchase)"

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.common.money import Money
+from services.common.money import Money, PositiveMoney
 
 Unit = Literal["person_month", "person", "service"]
 PostingLevel = Literal["county", "township", "village", "institution"]
@@ -21,7 +21,7 @@ class NeedItemWrite(BaseModel):
     quantity: int = Field(ge=1, le=1_000_000, description="数量 (quantity)")
     unit: Unit = Field(description="单位 (unit): person_month 人·月, person 人, service 项")
     posting_level: PostingLevel | None = Field(None, description="派驻层级 (where the staff would work)")
-    estimated_amount: Money = Field(gt=0, description="预算金额，元 (estimated amount, yuan)")
+    estimated_amount: PositiveMoney = Field(description="预算金额，元 (estimated amount, yuan)")
 
 
 class NeedCreate(BaseModel):

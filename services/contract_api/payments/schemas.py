@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.common.money import Money
+from services.common.money import Money, PositiveMoney
 
 PERIOD = r"^\d{4}-(0[1-9]|1[0-2]|Q[1-4])$"
 
@@ -16,7 +16,7 @@ class PaymentCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     period: str = Field(pattern=PERIOD, description="所属期间 YYYY-MM（按月）或 YYYY-Qn（按季） (period)")
-    gross_amount: Money = Field(gt=0, description="应付金额，元 (gross amount before deductions)")
+    gross_amount: PositiveMoney = Field(description="应付金额，元 (gross amount before deductions)")
 
 
 class PaymentRead(BaseModel):

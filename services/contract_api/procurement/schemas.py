@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, Strict
 
 from services.common.ids import MAX_ID
-from services.common.money import Money
+from services.common.money import PLAIN_DECIMAL, Money, PositiveMoney, Score, decimal_in, share_pattern
 from services.common.months import Instant
 
 Method = Literal[
@@ -25,9 +25,20 @@ METHOD_FIELD = (
     "竞争性谈判, single_source 单一来源; lowest_price and inquiry (询价) are refused "
     "(never lowest price alone)"
 )
-Weight = Annotated[Decimal, Strict(False), Field(gt=0, lt=1, max_digits=3, decimal_places=2)]
-PriceWeight = Annotated[Decimal, Strict(False), Field(ge=0, le=1, max_digits=3, decimal_places=2)]
-Score = Annotated[Decimal, Strict(False), Field(ge=0, le=100, max_digits=5, decimal_places=2)]
+Weight = Annotated[
+    Decimal,
+    Strict(False),
+    PLAIN_DECIMAL,
+    Field(gt=0, lt=1, max_digits=3, decimal_places=2),
+    decimal_in(share_pattern(2, above_zero=True, below_one=True)),
+]
+PriceWeight = Annotated[
+    Decimal,
+    Strict(False),
+    PLAIN_DECIMAL,
+    Field(ge=0, le=1, max_digits=3, decimal_places=2),
+    decimal_in(share_pattern(2), 0, 1),
+]
 
 
 class Criterion(BaseModel):
@@ -43,11 +54,9 @@ class ProcurementCreate(BaseModel):
 
     plan_id: int = Field(ge=1, le=MAX_ID, description="已同意的购买计划 (approved purchase plan)")
     method: Method = Field(description=METHOD_FIELD)
-    price_weight: Annotated[Decimal, Strict(False), Field(ge=0, le=1, max_digits=3, decimal_places=2)] = (
-        Field(description="价格分权重，0.10–0.30 (price weight)")
-    )
+    price_weight: PriceWeight = Field(description="价格分权重，0.10–0.30 (price weight)")
     criteria: list[Criterion] = Field(min_length=1, max_length=20, description="评审因素 (quality criteria)")
-    budget_ceiling: Money = Field(gt=0, description="最高限价，元 (budget ceiling)")
+    budget_ceiling: PositiveMoney = Field(description="最高限价，元 (budget ceiling)")
     bid_deadline: Instant = Field(description="投标截止时间 (bid deadline, with offset)")
 
 
@@ -69,7 +78,7 @@ class ProcurementRead(BaseModel):
 class BidCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    price: Money = Field(gt=0, description="投标报价，元 (price)")
+    price: PositiveMoney = Field(description="投标报价，元 (price)")
 
 
 class BidRead(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.common.money import Money
+from services.common.money import Money, PositiveMoney
 
 PERIOD = r"^\d{4}-(0[1-9]|1[0-2]|Q[1-4])$"
 
@@ -14,7 +14,7 @@ class SettlementCreate(BaseModel):
 
     contract_id: int = Field(ge=1, le=2**63 - 1, description="合同 (contract)")
     period: str = Field(pattern=PERIOD, description="所属期间 YYYY-MM 或 YYYY-Qn (period paid for)")
-    gross_amount: Money = Field(gt=0, description="应付金额，元 (gross amount of the payment)")
+    gross_amount: PositiveMoney = Field(description="应付金额，元 (gross amount of the payment)")
     payment_ref: str = Field(
         min_length=1,
         max_length=100,

@@ -8,12 +8,15 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Strict
 
-from services.common.money import Money
+from services.common.money import PLAIN_DECIMAL, Money, decimal_in
 from services.common.months import Day
 
 Kind = Literal["falsification", "carelessness", "improper_operation"]
 KIND_FIELD = "类型 (falsification 弄虚作假, carelessness 马虎草率, improper_operation 违规操作)"
-Multiplier = Annotated[Decimal, Strict(False)]
+# Its range (1.00–3.00, two decimals) is a rule of the notice: MULTIPLIER_OUT_OF_RANGE (rules.py).
+Multiplier = Annotated[
+    Decimal, Strict(False), PLAIN_DECIMAL, decimal_in(r"^-?[0-9]+(\.[0-9]+)?$", -(10**6), 10**6)
+]
 
 
 class Evidence(BaseModel):

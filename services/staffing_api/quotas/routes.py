@@ -155,7 +155,7 @@ async def _rule_params(session: AsyncSession, day: date) -> tuple[int, rules.Rul
     return found.id, rules.RuleParameters.model_validate(found.parameters)
 
 
-@router.get("/quotas/{region_code}", response_model=UnitQuota)
+@router.get("/quotas/{region_code:digits}", response_model=UnitQuota)
 async def unit_quota(region_code: str, principal: Reader, session: Session, as_of: AsOf = None) -> UnitQuota:
     """单位配备情况 (a county's, township's or village's quota against its established and dispatched
     staff, as of the last day of `as_of`)."""

@@ -46,9 +46,14 @@ def allowed_max(
 ) -> ColumnElement[int | None]:
     t = p.township
     tiers = sorted(p.village.tiers, key=lambda tier: tier.population_from, reverse=True)
-    village = case(
-        *((n >= tier.population_from, literal(tier.maximum)) for tier in tiers[:-1]),
-        else_=literal(tiers[-1].maximum),
+    # One tier is a plain ceiling: a CASE with no WHEN is not SQL (the fuzzer's find, a 500).
+    village: ColumnElement[int | None] = (
+        case(
+            *((n >= tier.population_from, literal(tier.maximum)) for tier in tiers[:-1]),
+            else_=literal(tiers[-1].maximum),
+        )
+        if len(tiers) > 1
+        else literal(tiers[0].maximum)
     )
     return case(
         (level == "county", null()),

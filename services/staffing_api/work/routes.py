@@ -300,7 +300,7 @@ async def list_tasks(
     return Page[TaskRead](items=[TaskRead.model_validate(t) for t in rows], next_cursor=cursor)
 
 
-@router.get("/work-logs/{log_id}", response_model=WorkLogRead)
+@router.get("/work-logs/{log_id:int}", response_model=WorkLogRead)
 async def read_work_log(log_id: PathId, principal: LogReader, session: Session) -> WorkLogRead:
     """读取工作日志 (a worker only its own; officials and auditors in scope)."""
     log = await store.get_log(session, log_id)
