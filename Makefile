@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help run test lint bench fuzz clean
+.PHONY: help run test lint bench fuzz soak clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-6s %s\n", $$1, $$2}'
@@ -34,9 +34,11 @@ bench: $(STAMP) ## benchmarks: gateway overhead, quota summary and work-log batc
 	$(BIN)/python bench/ledger.py
 	$(BIN)/python bench/exports.py
 
-fuzz: $(STAMP) ## schemathesis against the running stack's merged API document (fails on any 5xx)
-	$(BIN)/python -m pip install --quiet -e '.[dev,fuzz]'
+fuzz: $(STAMP) ## schemathesis, every check, against the running stack's merged API document
 	$(BIN)/python fuzz/api.py
+
+soak: $(STAMP) ## a province's day in miniature at a fixed rate (MINUTES=10), through the gateway
+	$(BIN)/python bench/soak.py --minutes $(or $(MINUTES),10)
 
 clean: ## remove the virtualenv and local data (database, keys)
 	rm -rf $(VENV) var

@@ -21,9 +21,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from gateway import openapi, proxy, routing
+from gateway import openapi, proxy, replicas, routing
 from gateway.frontdoor import FrontDoor, Metrics
 from gateway.limits import TokenBuckets, body_limit, retry_after
+from gateway.replicas import Replicas
 from gateway.signin import SignIn
 from services.common import problems, swagger
 from services.common.auth.keys import CachedPublicKeys, KeyStore
@@ -64,10 +65,11 @@ class Gateway:
         self.database_url = database_url
         self.mounts = dict(mounts or {})
         self.clock: Clock = clock or (lambda: datetime.now(UTC))
-        self.upstreams: dict[routing.Upstream, str] = {
-            "staffing": settings.upstream_staffing.rstrip("/"),
-            "contract": settings.upstream_contract.rstrip("/"),
-            "penalty": settings.upstream_penalty.rstrip("/"),
+        eject = settings.upstream_eject_seconds
+        self.upstreams: dict[routing.Upstream, Replicas] = {
+            "staffing": Replicas(replicas.parse(settings.upstream_staffing), eject),
+            "contract": Replicas(replicas.parse(settings.upstream_contract), eject),
+            "penalty": Replicas(replicas.parse(settings.upstream_penalty), eject),
         }
         self.keys = CachedPublicKeys(KeyStore(settings.keys_dir), settings.key_reload_interval)
         self.metrics = Metrics()
@@ -104,8 +106,8 @@ class Gateway:
         # The proxy talks to the transport itself, below httpx.AsyncClient: a client keeps a cookie
         # jar, and cookies one user's answer set must never ride along on another user's request.
         shared = AiohttpTransport(client=_cookieless_session)
-        self.transports: dict[routing.Upstream, httpx.AsyncBaseTransport] = {
-            name: self.mounts.get(base, shared) for name, base in self.upstreams.items()
+        self.transports: dict[str, httpx.AsyncBaseTransport] = {
+            base: self.mounts.get(base, shared) for pool in self.upstreams.values() for base in pool.bases
         }
         self.client = httpx.AsyncClient(  # ops only: readiness and the API documents
             transport=shared, mounts=self.mounts or None, timeout=5.0, follow_redirects=False
@@ -142,7 +144,7 @@ class Gateway:
                 raise rate_limited(wait)
             limit = body_limit(path, self.settings.body_limit, self.settings.import_body_limit)
             await proxy.forward(
-                self.transports[upstream],
+                self.transports,
                 upstream,
                 self.upstreams[upstream],
                 scope,
@@ -174,16 +176,23 @@ class Gateway:
         return JSONResponse({"status": "ok"})
 
     async def readyz(self, _request: Request) -> Response:
-        async def upstream_ready(name: str, base: str) -> str | None:
+        async def replica_ready(base: str) -> str:
             try:
                 r = await self.client.get(f"{base}/readyz", timeout=3.0)
             except httpx.HTTPError:
-                return f"{name}: unreachable"
-            return None if r.status_code == 200 else f"{name}: not ready"
+                return "unreachable"
+            return "ready" if r.status_code == 200 else "not ready"
+
+        async def upstream_ready(name: str, pool: Replicas) -> str | None:
+            """A service is ready when one of its replicas is: the others are passed over."""
+            states = await asyncio.gather(*(replica_ready(b) for b in pool.bases))
+            if "ready" in states:
+                return None
+            return f"{name}: {'not ready' if 'not ready' in states else 'unreachable'}"
 
         db_problems, upstreams = await asyncio.gather(
             database_problems(self.db.engine),
-            asyncio.gather(*(upstream_ready(n, b) for n, b in self.upstreams.items())),
+            asyncio.gather(*(upstream_ready(n, pool) for n, pool in self.upstreams.items())),
         )
         failing = [*db_problems, *(u for u in upstreams if u is not None)]
         body = {"status": "ready" if not failing else "not_ready", "problems": failing}
@@ -209,14 +218,18 @@ class Gateway:
     async def openapi_json(self, request: Request) -> Response:
         if self._document is None:
             documents: dict[str, dict[str, Any]] = {}
-            for name, base in self.upstreams.items():
-                try:
-                    r = await self.client.get(f"{base}/openapi.json", timeout=5.0)
-                    r.raise_for_status()
-                except httpx.HTTPError:
+            for name, pool in self.upstreams.items():
+                for base in pool.order():
+                    try:
+                        r = await self.client.get(f"{base}/openapi.json", timeout=5.0)
+                        r.raise_for_status()
+                    except httpx.HTTPError:
+                        continue
+                    documents[name] = r.json()
+                    break
+                else:
                     err = DomainError("UPSTREAM_UNAVAILABLE", "后端服务不可用", f"{name} is unavailable", 503)
                     return self._problem(request, err)
-                documents[name] = r.json()
             self._document = openapi.merge(documents, "Jiuzhu 救助 API", "0.1.0")
         return JSONResponse(self._document)
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 
-import aiohttp
 import httpx
 from starlette.types import Receive, Scope, Send
 
 from gateway.frontdoor import Metrics
+from gateway.replicas import Replicas
 from services.common.errors import DomainError
 
 log = logging.getLogger("jiuzhu.gateway")
@@ -100,9 +100,9 @@ class _Body:
 
 
 async def forward(
-    transport: httpx.AsyncBaseTransport,
+    transports: Mapping[str, httpx.AsyncBaseTransport],
     upstream: str,
-    base_url: str,
+    pool: Replicas,
     scope: Scope,
     receive: Receive,
     send: Send,
@@ -112,7 +112,10 @@ async def forward(
     metrics: Metrics,
     deadline_seconds: float,
 ) -> None:
-    """Send the request upstream and stream the answer back; raise DomainError for 413/502/504."""
+    """Send the request to one of the service's replicas and stream the answer back; raise
+    DomainError for 413/502/504. A read (GET, HEAD: idempotent, RFC 9110 §9.2.2) that could not be
+    answered — the replica unreachable, or gone mid-request — is sent again to the next replica
+    (or, with one replica, once more to it); a write goes out once, as its body streams through."""
     declared = next((v for k, v in scope["headers"] if k == b"content-length"), None)
     if declared is not None and declared.isdigit() and int(declared) > body_limit:
         raise body_too_large(body_limit)
@@ -131,9 +134,9 @@ async def forward(
     headers.append((b"x-request-id", request_id.encode()))
 
     method: str = scope["method"]
-    url = base_url + scope.get("raw_path", scope["path"].encode()).decode("latin-1")
+    target = scope.get("raw_path", scope["path"].encode()).decode("latin-1")
     if scope.get("query_string"):
-        url += "?" + scope["query_string"].decode("latin-1")
+        target += "?" + scope["query_string"].decode("latin-1")
     # Only idempotent reads are retried, so only they are read whole first; writes stream through.
     retryable = method in ("GET", "HEAD")
     body = _Body(receive, body_limit)
@@ -142,14 +145,17 @@ async def forward(
     except BodyTooLarge:
         raise body_too_large(body_limit) from None
 
-    attempts = 2 if retryable else 1
+    order = pool.order()
+    attempts = max(2, len(order)) if retryable else 1
     response: httpx.Response | None = None
     started = time.perf_counter()
     for attempt in range(attempts):
-        request = httpx.Request(method, url, headers=headers, content=content)
+        base = order[attempt % len(order)]
+        request = httpx.Request(method, base + target, headers=headers, content=content)
         request.extensions["timeout"] = dict.fromkeys(("connect", "read", "write", "pool"), deadline_seconds)
         try:
-            response = await transport.handle_async_request(request)
+            response = await transports[base].handle_async_request(request)
+            pool.answered(base)
             break
         except BodyTooLarge:
             raise body_too_large(body_limit) from None
@@ -158,12 +164,13 @@ async def forward(
                 raise body_too_large(body_limit) from None
             kind = "timeout" if _is_timeout(exc) else "unreachable"
             metrics.upstream_errors.labels(upstream, kind).inc()
-            log.warning("upstream %s %s (attempt %d): %s", upstream, kind, attempt + 1, type(exc).__name__)
+            log.warning(
+                "upstream %s %s %s (attempt %d): %s", upstream, base, kind, attempt + 1, type(exc).__name__
+            )
             if kind == "timeout":
                 raise upstream_timeout() from None
-            # Retry only what never reached the upstream. (aiohttp itself resends an idempotent
-            # request once when a kept-alive connection drops, RFC 9112 §9.3.1: still one retry.)
-            if attempt + 1 == attempts or not _never_sent(exc):
+            pool.failed(base)  # passed over for a while: the next requests go to the others
+            if attempt + 1 == attempts:
                 raise upstream_unreachable() from None
     metrics.upstream_latency.labels(upstream).observe(time.perf_counter() - started)
     assert response is not None  # noqa: S101 - the loop either sets it or raises
@@ -185,10 +192,6 @@ async def forward(
         log.warning("upstream %s failed mid-response: %s", upstream, type(exc).__name__)
     finally:
         await response.stream.aclose()  # type: ignore[union-attr]
-
-
-def _never_sent(exc: httpx.TransportError) -> bool:
-    return isinstance(exc, httpx.ConnectError) or isinstance(exc.__cause__, aiohttp.ClientConnectorError)
 
 
 def _is_timeout(exc: httpx.TransportError) -> bool:

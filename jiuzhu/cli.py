@@ -220,14 +220,28 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
     try:
         migrate(db.url)
         seeded = asyncio.run(_seed(db.url, only_if_empty=True, settings=settings))
-        ports = {name: args.port + i + 1 for i, (name, _) in enumerate(SERVICES)}
+        replicas = args.replicas or settings.replicas
+        # Service i's replica r listens on port + 1 + 3r + i: one replica is the familiar 8001–8003.
+        ports = {
+            name: [args.port + 1 + 3 * r + i for r in range(replicas)] for i, (name, _) in enumerate(SERVICES)
+        }
         env = {
             **os.environ,
             "DATABASE_URL": db.url,
             "JIUZHU_DATA_DIR": str(data_dir),
-            **{f"JIUZHU_UPSTREAM_{name.upper()}": f"http://127.0.0.1:{port}" for name, port in ports.items()},
+            **{
+                f"JIUZHU_UPSTREAM_{name.upper()}": ",".join(f"http://127.0.0.1:{p}" for p in taken)
+                for name, taken in ports.items()
+            },
         }
-        apps = [*((n, f, ports[n]) for n, f in SERVICES), ("gateway", "gateway.app:create_app", args.port)]
+        apps = [
+            *(
+                (name if replicas == 1 else f"{name}#{r + 1}", factory, ports[name][r])
+                for name, factory in SERVICES
+                for r in range(replicas)
+            ),
+            ("gateway", "gateway.app:create_app", args.port),
+        ]
         workers = args.workers or settings.workers
         for name, factory, port in apps:
             # Each service runs several worker processes on one socket, so a deployment uses its
@@ -263,8 +277,10 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
         out("\n".join(seeded.lines))
         out(f"\nJiuzhu gateway  {base}    (ready: {base}/readyz, API document: {base}/docs)")
         out(f"  services run {workers} worker process(es) each (--workers, JIUZHU_WORKERS)")
-        for name, port in ports.items():
-            out(f"  {name:<9} API document http://127.0.0.1:{port}/docs")
+        if replicas > 1:
+            out(f"  and {replicas} replicas each (--replicas, JIUZHU_REPLICAS), spread by the gateway")
+        for name, taken in ports.items():
+            out(f"  {name:<9} API document http://127.0.0.1:{taken[0]}/docs")
         out("\nDemo tokens (Authorization: Bearer ...):")
         for role, region, scope in DEMO_PRINCIPALS:
             ttl = settings.token_ttl_client if role == "service" else settings.token_ttl_person
@@ -301,10 +317,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     up = sub.add_parser("up", help="start PostgreSQL, migrate, seed, the three services and the gateway")
-    up.add_argument("--port", type=int, default=8000, help="gateway port; services take the next three")
+    up.add_argument(
+        "--port",
+        type=int,
+        default=8000,
+        help="gateway port; the services take the next three (three per replica)",
+    )
     up.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0 in containers)")
     up.add_argument(
         "--workers", type=int, help="processes per service (default JIUZHU_WORKERS, else one per CPU core)"
+    )
+    up.add_argument(
+        "--replicas",
+        type=int,
+        choices=range(1, 9),
+        metavar="N",
+        help="copies of each service on their own ports, restarted one by one (default JIUZHU_REPLICAS, 1)",
     )
     up.set_defaults(func=cmd_up)
     sub.add_parser("migrate", help="apply database migrations up to head").set_defaults(func=cmd_migrate)

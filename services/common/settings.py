@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     upstream_contract: str = "http://127.0.0.1:8002"
     upstream_penalty: str = "http://127.0.0.1:8003"
     upstream_timeout: float = Field(10.0, description="seconds before the gateway answers 504")
+    # Each upstream setting may list several replicas, comma-separated: the gateway takes them in
+    # turn and passes over, for this long, one it could not reach (gateway/replicas.py).
+    upstream_eject_seconds: float = Field(5.0, ge=0, description="seconds a failed replica is passed over")
     idempotency_keep_days: int = Field(
         7, ge=7, description="days a stored Idempotency-Key answer is kept (at least 7), then purged"
     )
@@ -116,6 +119,13 @@ class Settings(BaseSettings):
         default_factory=lambda: default_workers(),
         ge=1,
         description="processes per service under `jiuzhu up` (default: one per CPU core, at most 4)",
+    )
+    replicas: int = Field(
+        1,
+        ge=1,
+        le=8,
+        description="independent copies of each service under `jiuzhu up`, each on its own port and "
+        "restarted on its own; the gateway spreads requests over them",
     )
 
     @property
