@@ -74,4 +74,18 @@ def describe(doc: dict[str, Any]) -> dict[str, Any]:
     for name in _request_schemas(doc):
         for prop, schema in components[name].get("properties", {}).items():
             _shape(prop, schema, region_path=name == "RegionCreate")
+        _closed_maps(components[name])
     return doc
+
+
+def _closed_maps(node: Any) -> None:
+    """A map keyed by a pattern (``factor_values``: unit code → figures) takes no other keys — the
+    validator refuses them — so the document says so: ``patternProperties`` alone would admit any."""
+    if isinstance(node, dict):
+        if "patternProperties" in node and "additionalProperties" not in node:
+            node["additionalProperties"] = False
+        for value in node.values():
+            _closed_maps(value)
+    elif isinstance(node, list):
+        for value in node:
+            _closed_maps(value)

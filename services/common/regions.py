@@ -36,6 +36,11 @@ CODE_PATTERN = (
 DIRECTLY_ADMINISTERED = frozenset({"530627", "530381", "530581"})
 
 
+# No unit of the province counts ten million of anything (people, recipients, a population): the
+# bound every such figure in a request carries, which also keeps it in PostgreSQL's integer.
+PEOPLE = 10_000_000
+
+
 class InvalidRegionCode(ValueError):
     pass
 

@@ -14,6 +14,7 @@ from services.common.auth.deps import ensure_in_scope, require, scope_filter
 from services.common.auth.tokens import Principal
 from services.common.changes import feed_horizon
 from services.common.exports import exportable
+from services.common.ids import MAX_ID
 from services.common.models import AuditEvent, Event
 from services.common.pagination import Page, Paging, paginate
 from services.common.regions import parse_code
@@ -74,7 +75,9 @@ class AuditRead(BaseModel):
 async def list_events(
     principal: FeedReader,
     session: Session,
-    after: Annotated[int, Query(ge=0, description="只返回序号大于此值的事件 (events after this id)")] = 0,
+    after: Annotated[
+        int, Query(ge=0, le=MAX_ID, description="只返回序号大于此值的事件 (events after this id)")
+    ] = 0,
     limit: Annotated[int, Query(ge=1, le=500, description="条数上限 (max events)")] = 50,
 ) -> EventPage:
     """变更事件流 (change feed for inter-agency exchange, in commit order, scoped by region).

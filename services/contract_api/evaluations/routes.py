@@ -16,7 +16,7 @@ from services.common.auth.tokens import Principal
 from services.common.changes import record_change
 from services.common.errors import conflict, invalid, invalid_field, not_found
 from services.common.exports import exportable
-from services.common.ids import PathId
+from services.common.ids import MAX_ID, PathId
 from services.common.models import Evaluation, IndicatorSystem, SatisfactionSurvey
 from services.common.months import Day, business_today
 from services.common.pagination import Page, Paging
@@ -217,7 +217,7 @@ async def list_evaluations(
     session: Session,
     paging: Paging,
     region: Annotated[str | None, Query(description="区划前缀 (county)")] = None,
-    contract_id: Annotated[int | None, Query(ge=1, description="合同 (contract)")] = None,
+    contract_id: Annotated[int | None, Query(ge=1, le=MAX_ID, description="合同 (contract)")] = None,
     period: Annotated[str | None, Query(pattern=r"^\d{4}(-Q[1-4])?$", description="期间 (period)")] = None,
 ) -> Page[EvaluationRead]:
     """绩效评价列表 (in scope; a contractor its own contracts')."""
@@ -272,7 +272,7 @@ async def list_surveys(
     session: Session,
     paging: Paging,
     region: Annotated[str | None, Query(description="区划前缀 (region)")] = None,
-    contract_id: Annotated[int | None, Query(ge=1, description="合同 (contract)")] = None,
+    contract_id: Annotated[int | None, Query(ge=1, le=MAX_ID, description="合同 (contract)")] = None,
 ) -> Page[SurveyRead]:
     """满意度调查列表 (in scope)."""
     code, _ = listed_scope(principal, region)
@@ -285,7 +285,7 @@ async def satisfaction_rate(
     principal: Reader,
     session: Session,
     region: Annotated[str | None, Query(description="区划前缀 (region)")] = None,
-    contract_id: Annotated[int | None, Query(ge=1, description="合同 (contract)")] = None,
+    contract_id: Annotated[int | None, Query(ge=1, le=MAX_ID, description="合同 (contract)")] = None,
     from_: Annotated[Day | None, Query(alias="from", description="起始日 (from, inclusive)")] = None,
     to: Annotated[Day | None, Query(description="截止日 (to, inclusive)")] = None,
 ) -> SatisfactionRate:

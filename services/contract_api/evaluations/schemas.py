@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Strict
 
+from services.common.ids import MAX_ID
 from services.common.models.funds import PERIOD
 from services.common.money import PLAIN_DECIMAL, Score, decimal_in, share_pattern
 from services.common.months import Day
@@ -53,9 +54,9 @@ class IndicatorSystemRead(BaseModel):
 class EvaluationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    contract_id: int = Field(ge=1, description="合同 (contract)")
+    contract_id: int = Field(ge=1, le=MAX_ID, description="合同 (contract)")
     period: str = Field(pattern=PERIOD, description="评价期间 YYYY 或 YYYY-Qn (period)")
-    indicator_system_id: int = Field(ge=1, description="指标体系 (indicator system)")
+    indicator_system_id: int = Field(ge=1, le=MAX_ID, description="指标体系 (indicator system)")
     manual_scores: dict[str, Score] = Field(
         default_factory=dict,
         max_length=50,
@@ -88,7 +89,9 @@ class SurveyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     region_code: str = Field(description="受访对象所在区划（县及以下） (county, township or village)")
-    contract_id: int | None = Field(None, ge=1, description="所评价的服务合同 (contract, if known)")
+    contract_id: int | None = Field(
+        None, ge=1, le=MAX_ID, description="所评价的服务合同 (contract, if known)"
+    )
     score: int = Field(ge=1, le=5, description="满意度 1–5 (score; 4 and 5 count as satisfied)")
     channel: Literal["phone", "visit", "online", "paper"] = Field(
         description="渠道：电话回访、入户、网上、纸质问卷 (channel)"

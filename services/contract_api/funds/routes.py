@@ -17,7 +17,7 @@ from services.common.changes import record_change
 from services.common.concurrency import etag
 from services.common.errors import conflict, forbidden, invalid_field, not_found
 from services.common.exports import exportable
-from services.common.ids import PathId
+from services.common.ids import MAX_ID, PathId
 from services.common.models import Allocation, AllocationLine, Expenditure
 from services.common.months import business_today
 from services.common.pagination import Page, Paging
@@ -351,7 +351,7 @@ async def list_expenditures(
     paging: Paging,
     region: Annotated[str | None, Query(description="区划前缀 (county and below)")] = None,
     year: YearQuery = None,
-    allocation_line_id: Annotated[int | None, Query(ge=1, description="分配明细 (line)")] = None,
+    allocation_line_id: Annotated[int | None, Query(ge=1, le=MAX_ID, description="分配明细 (line)")] = None,
 ) -> Page[ExpenditureRead]:
     """支出列表 (in scope)."""
     code = listed_region(principal, region)

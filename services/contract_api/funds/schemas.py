@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Strict
 
+from services.common.ids import MAX_ID
 from services.common.money import PLAIN_DECIMAL, Money, PositiveMoney, decimal_in, share_pattern
 from services.common.months import Day
 
@@ -102,13 +103,15 @@ class AllocationRead(BaseModel):
 class ExpenditureCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    allocation_line_id: int = Field(ge=1, description="分配明细 (the line spent against)")
+    allocation_line_id: int = Field(ge=1, le=MAX_ID, description="分配明细 (the line spent against)")
     amount: PositiveMoney = Field(description="支出金额，元 (amount)")
     category: Category = Field(description="支出类别 (category; only service_purchase is allowed, §五)")
     contract_id: int | None = Field(
         None, ge=1, description="购买服务合同 (contract; required for service_purchase)"
     )
-    payment_id: int | None = Field(None, ge=1, description="对应的合同支付 (the contract payment it books)")
+    payment_id: int | None = Field(
+        None, ge=1, le=MAX_ID, description="对应的合同支付 (the contract payment it books)"
+    )
     spent_on: Day = Field(description="支出日期 (date spent)")
     description: str = Field(min_length=1, max_length=2000, description="摘要 (description)")
 

@@ -12,6 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from services.common.regions import PEOPLE
+
 Rounding = Literal["ceil", "floor", "half_up"]
 
 
@@ -19,10 +21,14 @@ class CountyRule(BaseModel):
     """县级民政局社会救助部门: 低保对象3万人以下（含）配备不少于3名; 以上每1万名不少于1名."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
-    threshold: int = Field(30_000, ge=0, description="低保对象人数门槛 (dibao threshold, inclusive)")
-    minimum_at_or_below: int = Field(3, ge=0, description="门槛以下最少人数 (minimum staff at or below it)")
+    threshold: int = Field(
+        30_000, ge=0, le=PEOPLE, description="低保对象人数门槛 (dibao threshold, inclusive)"
+    )
+    minimum_at_or_below: int = Field(
+        3, ge=0, le=PEOPLE, description="门槛以下最少人数 (minimum staff at or below it)"
+    )
     recipients_per_staff: int = Field(
-        10_000, gt=0, description="门槛以上每名工作人员对应低保对象数 (divisor above it)"
+        10_000, gt=0, le=PEOPLE, description="门槛以上每名工作人员对应低保对象数 (divisor above it)"
     )
 
 
@@ -30,24 +36,34 @@ class TownshipRule(BaseModel):
     """乡镇（街道）: 1500人以下配备1至2名; 1500人以上每800至1500名配备1名."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
-    threshold: int = Field(1_500, ge=0, description="低保对象人数门槛 (dibao threshold, inclusive)")
-    minimum_at_or_below: int = Field(1, ge=0, description="门槛以下最少人数 (minimum at or below it)")
-    maximum_at_or_below: int = Field(2, ge=0, description="门槛以下最多人数 (maximum at or below it)")
-    recipients_per_staff_min: int = Field(1_500, gt=0, description="最少人数的除数 (divisor for the minimum)")
-    recipients_per_staff_max: int = Field(800, gt=0, description="最多人数的除数 (divisor for the maximum)")
+    threshold: int = Field(
+        1_500, ge=0, le=PEOPLE, description="低保对象人数门槛 (dibao threshold, inclusive)"
+    )
+    minimum_at_or_below: int = Field(
+        1, ge=0, le=PEOPLE, description="门槛以下最少人数 (minimum at or below it)"
+    )
+    maximum_at_or_below: int = Field(
+        2, ge=0, le=PEOPLE, description="门槛以下最多人数 (maximum at or below it)"
+    )
+    recipients_per_staff_min: int = Field(
+        1_500, gt=0, le=PEOPLE, description="最少人数的除数 (divisor for the minimum)"
+    )
+    recipients_per_staff_max: int = Field(
+        800, gt=0, le=PEOPLE, description="最多人数的除数 (divisor for the maximum)"
+    )
 
 
 class VillageTier(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
-    population_from: int = Field(ge=0, description="人口下限（含） (population from, inclusive)")
-    maximum: int = Field(ge=0, description="可配备人数 (assistants allowed)")
+    population_from: int = Field(ge=0, le=PEOPLE, description="人口下限（含） (population from, inclusive)")
+    maximum: int = Field(ge=0, le=PEOPLE, description="可配备人数 (assistants allowed)")
 
 
 class VillageRule(BaseModel):
     """行政村或社区: 原则上配备1人; 人口5000人（含）以上可配备2人、1万人（含）以上可配备3人."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
-    minimum: int = Field(1, ge=0, description="最少协理员人数 (minimum assistants)")
+    minimum: int = Field(1, ge=0, le=PEOPLE, description="最少协理员人数 (minimum assistants)")
     tiers: list[VillageTier] = Field(
         default_factory=lambda: [
             VillageTier(population_from=0, maximum=1),

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.common.ids import MAX_ID
 from services.common.money import Money, SignedMoney
 from services.common.months import MONTH_PATTERN, Day
+from services.common.regions import PEOPLE
 from services.staffing_api.quotas.rules import RuleParameters
 
 QuotaLevel = Literal["county", "township", "village"]
@@ -38,8 +39,10 @@ class QuotaCompute(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     level: QuotaLevel = Field(description="层级 (county 县级, township 乡镇, village 村/社区)")
-    dibao_recipients: int | None = Field(None, ge=0, description="低保对象数 (county and township)")
-    population: int | None = Field(None, ge=0, description="常住人口 (village or community)")
+    dibao_recipients: int | None = Field(
+        None, ge=0, le=PEOPLE, description="低保对象数 (county and township)"
+    )
+    population: int | None = Field(None, ge=0, le=PEOPLE, description="常住人口 (village or community)")
     rule_set_id: int | None = Field(
         None, ge=1, le=MAX_ID, description="规则集 (default: the one in effect today)"
     )

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.common.regions import Level
+from services.common.regions import PEOPLE, Level
 
 Kind = str
 
@@ -45,8 +45,10 @@ class StatsWrite(BaseModel):
     dibao_recipients: int | None = Field(
         None, ge=0, description="低保对象数 (minimum-living-allowance recipients)"
     )
-    tekun_recipients: int | None = Field(None, ge=0, description="特困人员数 (persons in extreme poverty)")
-    population: int | None = Field(None, ge=0, description="常住人口 (resident population)")
+    tekun_recipients: int | None = Field(
+        None, ge=0, le=PEOPLE, description="特困人员数 (persons in extreme poverty)"
+    )
+    population: int | None = Field(None, ge=0, le=PEOPLE, description="常住人口 (resident population)")
 
 
 class StatsRead(BaseModel):
