@@ -167,9 +167,13 @@ class Soak:
             await asyncio.sleep(1.0)
 
 
-def stack_processes(pid: int) -> list[psutil.Process]:
-    root = psutil.Process(pid)
-    return [root, *root.children(recursive=True)]
+def postmaster(stack: RunningStack) -> psutil.Process | None:
+    """The embedded PostgreSQL (pgserver starts it detached, not as a child of `jiuzhu up`)."""
+    pid_file = stack.data_dir / "pg" / "postmaster.pid"
+    try:
+        return psutil.Process(int(pid_file.read_text().split()[0]))
+    except (OSError, ValueError, psutil.Error):
+        return None
 
 
 def describe(p: psutil.Process) -> str:
@@ -177,34 +181,45 @@ def describe(p: psutil.Process) -> str:
         cmd = " ".join(p.cmdline())
     except psutil.Error:
         return f"pid {p.pid}"
-    for name in ("staffing_api", "contract_api", "penalty_api", "gateway.app"):
-        if name in cmd:
-            return name.replace(".app", "") + (" (worker)" if "multiprocessing" in cmd else "")
-    if "postgres" in cmd:
-        return "postgres"
+    for name in ("staffing_api", "contract_api", "penalty_api", "gateway"):
+        if f"{name}.app" in cmd or (name == "gateway" and "gateway.app" in cmd):
+            return name
     return "jiuzhu up" if "jiuzhu.cli" in cmd else cmd[:40]
 
 
-def memory(pid: int) -> dict[str, float]:
-    """Resident MiB per kind of process (summed over a kind's processes)."""
+def _rss(p: psutil.Process) -> float:
+    """A process and its children (a service's uvicorn parent and its worker processes), MiB."""
+    try:
+        return sum(q.memory_info().rss for q in [p, *p.children(recursive=True)]) / 2**20
+    except psutil.Error:
+        return 0.0
+
+
+def memory(stack: RunningStack) -> dict[str, float]:
+    """Resident MiB per process of the stack, workers counted with their service."""
+    root = psutil.Process(stack.pid)
     out: dict[str, float] = defaultdict(float)
-    for p in stack_processes(pid):
-        try:
-            out[describe(p)] += p.memory_info().rss / 2**20
-        except psutil.Error:
-            continue
+    out["jiuzhu up"] = root.memory_info().rss / 2**20
+    for child in root.children():
+        out[describe(child)] += _rss(child)
+    pg = postmaster(stack)
+    if pg is not None:
+        out["postgres (all backends)"] = _rss(pg)
     return dict(out)
 
 
 def pg_connections(stack: RunningStack) -> int:
     """PostgreSQL's client backends (one process per connection: "postgres: user db [local] idle")."""
+    pg = postmaster(stack)
+    if pg is None:
+        return 0
     count = 0
-    for p in stack_processes(stack.pid):
+    for p in pg.children():
         try:
             cmd = " ".join(p.cmdline())
         except psutil.Error:
             continue
-        count += cmd.startswith("postgres:") and ("[local]" in cmd or "127.0.0.1" in cmd)
+        count += "[local]" in cmd or "127.0.0.1" in cmd
     return count
 
 
@@ -230,7 +245,7 @@ async def run(stack: RunningStack, minutes: float, scale: float) -> int:
             (await client.get(f"/api/v1/contracts/{contract}", headers=soak.county)).json()["start_date"]
         )
         periods = months_from(start, 36)
-        before = memory(stack.pid)
+        before = memory(stack)
         samples: list[int] = []
 
         async def sample() -> None:
@@ -248,7 +263,7 @@ async def run(stack: RunningStack, minutes: float, scale: float) -> int:
         began = time.monotonic()
         await asyncio.gather(*jobs)
         elapsed = time.monotonic() - began
-        after = memory(stack.pid)
+        after = memory(stack)
         events = await all_event_ids(client, soak)
     return report(soak, elapsed, before, after, samples, events)
 
