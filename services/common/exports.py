@@ -8,7 +8,7 @@ following ``next_cursor``) in the
 request's one transaction — so the rows, their scope, their masking and their filters are exactly the
 JSON ones. The first page counts the whole selection (``pagination.paginate``), so more than
 ``Settings.export_max_rows`` (100,000) is a 422 before a byte is written. Each page is written out as
-it arrives to a temporary file (CSV row by row; XLSX through openpyxl's write-only workbook) and
+it arrives to a temporary file (CSV row by row; XLSX through xlsxwriter's constant-memory mode) and
 dropped, so memory stays flat in the number of rows; the file is then streamed to the client.
 
 Columns come from the item model: its field names (nested models flattened as ``parent.child``),
