@@ -203,3 +203,17 @@ async def test_one_village_tier_is_a_plain_ceiling(stack: Stack, tokens: Tokens)
     assert r.status_code == 200, r.text
     village = r.json()["levels"]["village"]
     assert village["allowed_max"]["after"] == 2 * village["units"]
+
+
+@pytest.mark.parametrize(("monthly_cost", "status"), [("6936722474", 422), ("3000.00", 200)])
+async def test_a_cost_beyond_any_stated_sum_is_refused_not_a_500(
+    stack: Stack, tokens: Tokens, monthly_cost: str, status: int
+) -> None:
+    """A draft whose annual cost no NUMERIC(16,2) can hold (the fuzzer's find: a 500) is a 422 with
+    its own code; the same draft at a real wage simulates."""
+    params = await baseline(stack.gateway, tokens)
+    draft = {**params, "township": {**params["township"], "minimum_at_or_below": 306_084}}
+    r = await simulate(stack.gateway, tokens, parameters=draft, monthly_cost=monthly_cost)
+    assert r.status_code == status, r.text
+    if status == 422:
+        assert r.json()["code"] == "SIMULATION_OUT_OF_RANGE"

@@ -12,7 +12,7 @@ from fastapi import Depends
 from services.common.app import router as make_router
 from services.common.auth.deps import READ_ROLES, ensure_in_scope, require
 from services.common.auth.tokens import Principal
-from services.common.errors import not_found
+from services.common.errors import invalid, not_found
 from services.common.exports import exportable
 from services.common.money import FEN
 from services.common.months import format_month
@@ -51,12 +51,24 @@ def _level(r: Any) -> SimulatedLevel:
     )
 
 
+# The largest sum of money the API can state (NUMERIC(16,2), ``money.Money``).
+MONEY_MAX = Decimal("99999999999999.99")
+
+
 def _part(code: str, name: str, rows: list[Any], monthly_cost: Decimal) -> SimulatedPart:
     levels = {r.level: _level(r) for r in rows}
     additional = sum(level.shortfall.delta for level in levels.values())
+    annual = (additional * monthly_cost * 12).quantize(FEN)
+    if abs(annual) > MONEY_MAX:
+        # A draft no province could fund (a threshold of 0, a divisor of 1, a cost in billions): say
+        # so, rather than fail to write the figure (it was a 500, found by the fuzzer).
+        raise invalid(
+            "SIMULATION_OUT_OF_RANGE", "模拟的年度成本超出可表示的金额范围，请检查参数",
+            "The simulated annual cost is beyond any sum the API can state; check the draft",
+        )  # fmt: skip
     return SimulatedPart(
         region_code=code, name=name, levels=SimulatedLevels(**{k: levels.get(k) for k in LEVELS}),
-        additional_staff=additional, annual_cost_delta=(additional * monthly_cost * 12).quantize(FEN),
+        additional_staff=additional, annual_cost_delta=annual,
     )  # fmt: skip
 
 
