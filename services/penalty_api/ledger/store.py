@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Numeric, Row, String, bindparam, func, select, text
+from sqlalchemy import BigInteger, DateTime, Numeric, Row, String, TextClause, bindparam, func, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,20 +35,36 @@ class Chained:
     hash: str
 
 
-# One round trip: lock the contract's head, chain the entry (its hash by the database's ledger_hash,
-# migration 0014) and move the head on. No row back: the contract has no head yet.
-_APPEND = text(
-    """
-    WITH head AS (
-        SELECT last_seq, last_hash FROM ledger_heads WHERE contract_id = :contract_id FOR UPDATE
-    ), entry AS (
+# The chained write, as SQL pieces every writer of the ledger composes into one statement: lock the
+# contract's head, chain the entry (its hash by the database's ledger_hash, migration 0014), move the
+# head on. A statement that finds no head returns no row: the contract's first entry makes it first.
+HEAD_LOCKED = (
+    "head AS (SELECT last_seq, last_hash FROM ledger_heads WHERE contract_id = :contract_id FOR UPDATE)"
+)
+# The only bind parameters the pieces use; a statement built on them declares these types.
+APPEND_TYPES = (
+    bindparam("contract_id", type_=BigInteger), bindparam("violation_id", type_=BigInteger),
+    bindparam("appeal_id", type_=BigInteger), bindparam("amount", type_=Numeric(16, 2)),
+    bindparam("entry_type", type_=String), bindparam("payment_ref", type_=String),
+    bindparam("period", type_=String),
+    bindparam("created_at", type_=DateTime(timezone=True)), bindparam("created_by", type_=String),
+    bindparam("request_id", type_=String),
+)  # fmt: skip
+
+
+def chained(*, violation_id: str = ":violation_id", rows: str = "head") -> str:
+    """The ``entry`` and ``moved`` CTEs after ``HEAD_LOCKED``. ``rows`` is what the entry is selected
+    from (``head``, or ``head, v`` when a CTE ``v`` made the violation in the same statement, whose
+    id is then ``v.id``)."""
+    return f"""
+    entry AS (
         INSERT INTO ledger_entries (contract_id, seq, entry_type, amount, violation_id, appeal_id,
                                     payment_ref, period, created_at, created_by, request_id, prev_hash, hash)
-        SELECT :contract_id, head.last_seq + 1, :entry_type, :amount, :violation_id, :appeal_id,
+        SELECT :contract_id, head.last_seq + 1, :entry_type, :amount, {violation_id}, :appeal_id,
                :payment_ref, :period, :created_at, :created_by, :request_id, head.last_hash,
-               ledger_hash(:contract_id, head.last_seq + 1, :entry_type, :amount, :violation_id, :appeal_id,
+               ledger_hash(:contract_id, head.last_seq + 1, :entry_type, :amount, {violation_id}, :appeal_id,
                            :payment_ref, :period, :created_at, :created_by, :request_id, head.last_hash)
-        FROM head
+        FROM {rows}
         RETURNING seq, hash
     ), moved AS (
         UPDATE ledger_heads AS h
@@ -58,17 +74,12 @@ _APPEND = text(
             settled = h.settled + CASE WHEN :entry_type = 'settlement' THEN :amount ELSE 0 END
         FROM entry WHERE h.contract_id = :contract_id
         RETURNING h.contract_id
-    )
-    SELECT entry.seq, entry.hash FROM entry, moved
-    """
-).bindparams(
-    bindparam("contract_id", type_=BigInteger), bindparam("violation_id", type_=BigInteger),
-    bindparam("appeal_id", type_=BigInteger), bindparam("amount", type_=Numeric(16, 2)),
-    bindparam("entry_type", type_=String), bindparam("payment_ref", type_=String),
-    bindparam("period", type_=String),
-    bindparam("created_at", type_=DateTime(timezone=True)), bindparam("created_by", type_=String),
-    bindparam("request_id", type_=String),
-)  # fmt: skip
+    )"""  # noqa: S608 - fixed SQL; the two pieces are the module's own, never input
+
+
+_APPEND = text(
+    f"WITH {HEAD_LOCKED}, {chained()} SELECT entry.seq, entry.hash FROM entry, moved"  # noqa: S608 - fixed SQL
+).bindparams(*APPEND_TYPES)
 _NEW_HEAD = text(
     "INSERT INTO ledger_heads (contract_id, last_seq, last_hash) VALUES (:contract_id, 0, :genesis) "
     "ON CONFLICT (contract_id) DO NOTHING"
@@ -84,22 +95,32 @@ async def head(session: AsyncSession, contract_id: int, *, lock: bool) -> Ledger
     return found
 
 
-async def append(session: AsyncSession, new: NewEntry, *, created_by: str, request_id: str) -> Chained:
-    """Chain one entry onto its contract in one statement; the head's lock is held from here to the
-    commit (the caller's last statements: its own row, the audit and events, COMMIT)."""
-    values = {
+def entry_values(new: NewEntry, *, created_by: str, request_id: str) -> dict[str, Any]:
+    """The bind parameters of ``chained`` for one entry."""
+    return {
         "contract_id": new.contract_id, "entry_type": new.entry_type, "amount": new.amount,
         "violation_id": new.violation_id, "appeal_id": new.appeal_id, "payment_ref": new.payment_ref,
         "period": new.period, "created_at": datetime.now(UTC), "created_by": created_by,
         "request_id": request_id,
     }  # fmt: skip
-    row = (await session.execute(_APPEND, values)).one_or_none()
+
+
+async def chain(session: AsyncSession, statement: TextClause, values: dict[str, Any]) -> Row[Any]:
+    """Run a statement built on ``HEAD_LOCKED`` and ``chained``; the head's lock is held from here to
+    the commit, so the caller's statements after it should be only the audit and events and COMMIT."""
+    row = (await session.execute(statement, values)).one_or_none()
     if row is None:  # the contract's first entry: make its head, then chain
-        await session.execute(_NEW_HEAD, {"contract_id": new.contract_id, "genesis": rules.GENESIS})
-        row = (await session.execute(_APPEND, values)).one()
+        await session.execute(_NEW_HEAD, {"contract_id": values["contract_id"], "genesis": rules.GENESIS})
+        row = (await session.execute(statement, values)).one()
     for loaded in list(session.identity_map.values()):  # the head changed below the ORM
         if isinstance(loaded, LedgerHead):
             session.expire(loaded)
+    return row
+
+
+async def append(session: AsyncSession, new: NewEntry, *, created_by: str, request_id: str) -> Chained:
+    """Chain one entry onto its contract in one statement."""
+    row = await chain(session, _APPEND, entry_values(new, created_by=created_by, request_id=request_id))
     return Chained(int(row.seq), str(row.hash))
 
 

@@ -23,7 +23,7 @@ from services.common.changes import record_change
 from services.common.errors import conflict, forbidden, not_found
 from services.common.exports import exportable
 from services.common.ids import MAX_ID, PathId
-from services.common.models import Contract, Dispatch, Violation
+from services.common.models import Violation
 from services.common.months import Day, business_today
 from services.common.pagination import Page, Paging
 from services.common.transaction import Session
@@ -67,35 +67,23 @@ async def visible(
     return found
 
 
-def _changed(session: Session, principal: Principal, v: Violation, action: str) -> ViolationRead:
-    out = ViolationRead.model_validate(v)
+def _changed(session: Session, principal: Principal, out: ViolationRead, action: str) -> ViolationRead:
     record_change(
-        session, principal, action=action, resource="violation", resource_id=str(v.id), region=v.region_code,
-        data=out.model_dump(mode="json"),
+        session, principal, action=action, resource="violation", resource_id=str(out.id),
+        region=out.region_code, data=out.model_dump(mode="json"),
     )  # fmt: skip
     return out
 
 
-async def _confirm(
-    session: Session, principal: Principal, v: Violation, multiplier: Decimal, decided: date,
-    found: tuple[Dispatch, Contract] | None = None,
-) -> None:  # fmt: skip
-    """Fix the deduction from its inputs, then chain it: the head lock is the last thing taken."""
-    found = found or await store.dispatch(session, v.dispatch_id)
-    if found is None:  # a foreign key: cannot happen
-        raise not_found("派遣", "dispatch")
-    d, contract = found
-    base = rules.base(contract.posts or [], d.posting_level, d.region_code, d.monthly_wage)
+def _deduction(p: store.Posting, multiplier: Decimal, decided: date) -> store.Deduction:
+    """The deduction fixed from its inputs (§六(二): multiplier × the wage or the subsidy standard)."""
+    base = rules.base(p.posts, p.posting_level, p.region_code, p.monthly_wage)
     amount = rules.deduction(rules.check_multiplier(multiplier), base)
-    new = ledger.NewEntry(contract_id=v.contract_id, entry_type="deduction", amount=amount, violation_id=v.id)
-    entry = await ledger.append(
-        session, new, created_by=principal.sub, request_id=session.info.get("request_id", "-")
-    )
-    v.status, v.base, v.multiplier, v.amount = "confirmed", base, multiplier, amount
-    v.ledger_seq, v.decided_on = entry.seq, decided
-    v.version += 1
-    v.updated_at = datetime.now(UTC)
-    await session.flush()
+    return store.Deduction(base, multiplier, amount, decided)
+
+
+def _request_id(session: Session) -> str:
+    return str(session.info.get("request_id", "-"))
 
 
 @router.post("/violations", status_code=201, response_model=ViolationRead, responses=PROBLEMS)
@@ -105,30 +93,38 @@ async def create_violation(
     """报告违规 (a township official for a posting in its township: `reported`). A county official of
     the posting's county may give `multiplier` to confirm at once: one deduction entry is chained.
     A dispatch of a terminated contract is still recorded."""
-    found = await store.dispatch(session, body.dispatch_id)
+    found = await store.posting(session, body.dispatch_id)
     if found is None:
         raise not_found("派遣", "dispatch")
-    d, _contract = found
-    ensure_in_scope(principal, d.region_code, "派遣", "dispatch")
+    ensure_in_scope(principal, found.region_code, "派遣", "dispatch")
     if body.multiplier is not None and principal.role != "county_official":
         raise forbidden("只有县级民政部门可以认定并扣减", "Only the county official confirms a deduction")
     now = today()
     rules.check_found(body.occurred_on, body.discovered_on, now)
     decided = body.decided_on or now
-    if body.multiplier is not None:
-        rules.check_multiplier(body.multiplier)
+    fields = {
+        "dispatch_id": found.dispatch_id, "contract_id": found.contract_id, "region_code": found.region_code,
+        "kind": body.kind, "occurred_on": body.occurred_on, "discovered_on": body.discovered_on,
+        "description": body.description.strip(), "evidence": [e.model_dump() for e in body.evidence],
+        "serious_social_impact": body.serious_social_impact,
+    }  # fmt: skip
+    if body.multiplier is None:
+        v = Violation(**fields, status="reported", reported_by=principal.sub)
+        await store.add(session, v)
+        out, action = ViolationRead.model_validate(v), "reported"
+    else:
         rules.check_decided(decided, body.discovered_on, now)
-    v = Violation(
-        dispatch_id=d.id, contract_id=d.contract_id, region_code=d.region_code, kind=body.kind,
-        occurred_on=body.occurred_on, discovered_on=body.discovered_on, description=body.description.strip(),
-        evidence=[e.model_dump() for e in body.evidence], serious_social_impact=body.serious_social_impact,
-        status="reported", reported_by=principal.sub,
-    )  # fmt: skip
-    await store.add(session, v)
-    if body.multiplier is not None:
-        await _confirm(session, principal, v, body.multiplier, decided, found)
-    response.headers["Location"] = f"/api/v1/violations/{v.id}"
-    return _changed(session, principal, v, "confirmed" if body.multiplier is not None else "reported")
+        d = _deduction(found, body.multiplier, decided)
+        vid, version, seq, created = await store.report_confirmed(
+            session, fields, d, created_by=principal.sub, request_id=_request_id(session)
+        )
+        out = ViolationRead(
+            id=vid, **fields, status="confirmed", base=d.base, multiplier=d.multiplier, amount=d.amount,
+            ledger_seq=seq, decided_on=decided, dismiss_reason=None, version=version, created_at=created,
+        )  # fmt: skip
+        action = "confirmed"
+    response.headers["Location"] = f"/api/v1/violations/{out.id}"
+    return _changed(session, principal, out, action)
 
 
 @router.post("/violations/{violation_id}/confirm", response_model=ViolationRead, responses=PROBLEMS)
@@ -142,8 +138,12 @@ async def confirm(violation_id: PathId, body: Confirm, principal: County, sessio
     decided = body.decided_on or now
     rules.check_multiplier(body.multiplier)
     rules.check_decided(decided, v.discovered_on, now)
-    await _confirm(session, principal, v, body.multiplier, decided)
-    return _changed(session, principal, v, "confirmed")
+    found = await store.posting(session, v.dispatch_id)
+    if found is None:  # a foreign key: cannot happen
+        raise not_found("派遣", "dispatch")
+    d = _deduction(found, body.multiplier, decided)
+    await store.confirm(session, v, d, created_by=principal.sub, request_id=_request_id(session))
+    return _changed(session, principal, ViolationRead.model_validate(v), "confirmed")
 
 
 @router.post("/violations/{violation_id}/dismiss", response_model=ViolationRead, responses=PROBLEMS)
@@ -159,7 +159,7 @@ async def dismiss(violation_id: PathId, body: Dismiss, principal: County, sessio
     v.version += 1
     v.updated_at = datetime.now(UTC)
     await session.flush()
-    return _changed(session, principal, v, "dismissed")
+    return _changed(session, principal, ViolationRead.model_validate(v), "dismissed")
 
 
 @router.get("/violations/{violation_id}", response_model=ViolationRead, responses=PROBLEMS)

@@ -3,25 +3,132 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import BigInteger, Boolean, Date, Numeric, bindparam, select, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from services.common.auth.deps import scope_filter
 from services.common.auth.tokens import Principal
-from services.common.models import Contract, Dispatch, Violation
+from services.common.models import Contract, Violation
 from services.common.pagination import PageParams, paginate
+from services.penalty_api.ledger import store as ledger
 
 
-async def dispatch(session: AsyncSession, dispatch_id: int) -> tuple[Dispatch, Contract] | None:
-    row = (
-        await session.execute(
-            select(Dispatch, Contract)
-            .join(Contract, Contract.id == Dispatch.contract_id)
-            .where(Dispatch.id == dispatch_id)
-        )
-    ).one_or_none()
-    return None if row is None else (row[0], row[1])
+@dataclass(frozen=True)
+class Posting:
+    """What a violation needs of its dispatch and contract: where the worker is posted and the base."""
+
+    dispatch_id: int
+    contract_id: int
+    region_code: str
+    posting_level: str
+    monthly_wage: Decimal
+    posts: list[dict[str, Any]]
+
+
+# Built once, like the statements below: the confirmation is the ledger's hot path.
+_POSTING = text(
+    "SELECT d.id, d.contract_id, d.region_code, d.posting_level, d.monthly_wage, c.posts "
+    "FROM dispatches AS d JOIN contracts AS c ON c.id = d.contract_id WHERE d.id = :dispatch_id"
+).bindparams(bindparam("dispatch_id", type_=BigInteger))
+
+
+async def posting(session: AsyncSession, dispatch_id: int) -> Posting | None:
+    row = (await session.execute(_POSTING, {"dispatch_id": dispatch_id})).one_or_none()
+    if row is None:
+        return None
+    return Posting(
+        row.id, row.contract_id, row.region_code, row.posting_level, row.monthly_wage, row.posts or []
+    )
+
+
+# Reported and confirmed in one step: the violation, its deduction entry and the head move in one
+# statement, so the head's lock is held for that statement, the audit and events, and COMMIT only.
+_VIOLATION_COLUMNS = (
+    "dispatch_id, contract_id, region_code, kind, occurred_on, discovered_on, description, evidence, "
+    "serious_social_impact, status, base, multiplier, amount, ledger_seq, decided_on, reported_by, "
+    "created_at, updated_at"
+)
+_CONFIRMED_NEW = text(
+    f"""
+    WITH {ledger.HEAD_LOCKED}, v AS (
+        INSERT INTO violations ({_VIOLATION_COLUMNS})
+        SELECT :dispatch_id, :contract_id, :region_code, :kind, :occurred_on, :discovered_on, :description,
+               :evidence, :serious_social_impact, 'confirmed', :base, :multiplier, :amount, head.last_seq + 1,
+               :decided_on, :created_by, :created_at, :created_at
+        FROM head
+        RETURNING id, version
+    ), {ledger.chained(violation_id="v.id", rows="head, v")}
+    SELECT v.id, v.version, entry.seq FROM v, entry, moved
+    """  # noqa: S608 - fixed SQL: the ledger's own pieces, never input
+).bindparams(
+    *(b for b in ledger.APPEND_TYPES if b.key != "violation_id"),
+    bindparam("dispatch_id", type_=BigInteger), bindparam("evidence", type_=JSONB),
+    bindparam("serious_social_impact", type_=Boolean),
+    bindparam("base", type_=Numeric(16, 2)), bindparam("multiplier", type_=Numeric(3, 2)),
+    bindparam("occurred_on", type_=Date), bindparam("discovered_on", type_=Date),
+    bindparam("decided_on", type_=Date),
+)  # fmt: skip
+# A reported violation confirmed: the entry chained and the violation moved on in one statement.
+_CONFIRMED = text(
+    f"""
+    WITH {ledger.HEAD_LOCKED}, {ledger.chained()}, v AS (
+        UPDATE violations
+        SET status = 'confirmed', base = :base, multiplier = :multiplier, amount = :amount,
+            ledger_seq = entry.seq, decided_on = :decided_on, version = version + 1, updated_at = :created_at
+        FROM entry WHERE violations.id = :violation_id
+        RETURNING violations.version
+    )
+    SELECT v.version, entry.seq FROM v, entry, moved
+    """  # noqa: S608 - fixed SQL: the ledger's own pieces, never input
+).bindparams(
+    *ledger.APPEND_TYPES, bindparam("base", type_=Numeric(16, 2)),
+    bindparam("multiplier", type_=Numeric(3, 2)), bindparam("decided_on", type_=Date),
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Deduction:
+    base: Decimal
+    multiplier: Decimal
+    amount: Decimal
+    decided_on: date
+
+
+async def report_confirmed(
+    session: AsyncSession, fields: dict[str, Any], d: Deduction, *, created_by: str, request_id: str
+) -> tuple[int, int, int, datetime]:
+    """Insert a confirmed violation (``fields``: its reported columns) with its deduction chained:
+    (id, version, ledger seq, created_at)."""
+    entry = ledger.NewEntry(contract_id=fields["contract_id"], entry_type="deduction", amount=d.amount)
+    values = ledger.entry_values(entry, created_by=created_by, request_id=request_id)
+    values.update(fields, base=d.base, multiplier=d.multiplier, decided_on=d.decided_on)
+    row = await ledger.chain(session, _CONFIRMED_NEW, values)
+    return int(row.id), int(row.version), int(row.seq), values["created_at"]
+
+
+async def confirm(
+    session: AsyncSession, v: Violation, d: Deduction, *, created_by: str, request_id: str
+) -> None:
+    """Confirm a reported violation (locked by the caller) and chain its deduction; ``v`` is brought
+    up to date without another statement."""
+    entry = ledger.NewEntry(v.contract_id, "deduction", d.amount, violation_id=v.id)
+    values = ledger.entry_values(entry, created_by=created_by, request_id=request_id)
+    values.update(base=d.base, multiplier=d.multiplier, decided_on=d.decided_on)
+    row = await ledger.chain(session, _CONFIRMED, values)
+    changed = {
+        "status": "confirmed", "base": d.base, "multiplier": d.multiplier, "amount": d.amount,
+        "ledger_seq": int(row.seq), "decided_on": d.decided_on, "version": int(row.version),
+        "updated_at": values["created_at"],
+    }  # fmt: skip
+    for name, value in changed.items():
+        set_committed_value(v, name, value)  # already written: the ORM must not write it again
 
 
 async def get(session: AsyncSession, violation_id: int, *, lock: bool = False) -> Violation | None:
