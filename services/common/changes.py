@@ -56,29 +56,38 @@ WRITTEN = "jiuzhu.events_written"
 POSITION_BITS = 20
 MAX_EVENTS_PER_TRANSACTION = 1 << POSITION_BITS
 
-# One statement for both tables, whatever the number of rows: the rows travel as two JSON arrays,
-# so the statement text never changes (compiled and prepared once per connection) and a 500-item
-# batch costs one round trip like a single write.
-_FLUSH = text(
-    """
-    WITH audit AS (
+
+# The audit rows and events as two CTEs: the rows travel as two JSON arrays, so the statement text
+# never changes (compiled and prepared once per connection) and a 500-item batch costs one round trip
+# like a single write. ``after`` names a one-row CTE of the enclosing statement that must have produced
+# its row for anything to be written; ``late`` is a jsonb expression of that statement merged into the
+# data of the events queued with ``late=True`` (``record_change``).
+def flush_ctes(*, after: str | None = None, late: str = "'{}'::jsonb") -> str:
+    """SQL for ``WITH``: what ``flush_events`` writes, for a statement that must write it itself —
+    one that takes a hot row's lock (``concurrency.py``), so that only COMMIT follows the lock."""
+    joined = f", {after}" if after else ""
+    return f"""
+    audit AS (
         INSERT INTO audit_events (service, sub, role, action, resource, resource_id, region, request_id)
-        SELECT service, sub, role, action, resource, resource_id, region, request_id
+        SELECT a.service, a.sub, a.role, a.action, a.resource, a.resource_id, a.region, a.request_id
         FROM jsonb_to_recordset(:audit) AS a(
             service text, sub text, role text, action text, resource text, resource_id text,
-            region text, request_id text)
-    )
-    INSERT INTO events (id, type, resource, resource_id, region, data)
-    SELECT (pg_current_xact_id()::text::bigint << 20) + :offset + e.position - 1,
-           e.item ->> 'type', e.item ->> 'resource', e.item ->> 'resource_id', e.item ->> 'region',
-           e.item -> 'data'
-    FROM jsonb_array_elements(:events) WITH ORDINALITY AS e(item, position)
-    """
-).bindparams(
+            region text, request_id text){joined}
+    ), feed AS (
+        INSERT INTO events (id, type, resource, resource_id, region, data)
+        SELECT (pg_current_xact_id()::text::bigint << {POSITION_BITS}) + :offset + e.position - 1,
+               e.item ->> 'type', e.item ->> 'resource', e.item ->> 'resource_id', e.item ->> 'region',
+               CASE WHEN e.item ? 'late' THEN (e.item -> 'data') || {late} ELSE e.item -> 'data' END
+        FROM jsonb_array_elements(:events) WITH ORDINALITY AS e(item, position){joined}
+    )"""  # noqa: S608 - fixed SQL: the callers' own CTE names and expressions, never input
+
+
+FLUSH_TYPES = (
     bindparam("audit", type_=JSONB),
     bindparam("events", type_=JSONB),
     bindparam("offset", type_=BigInteger),
 )
+_FLUSH = text(f"WITH {flush_ctes()} SELECT 1").bindparams(*FLUSH_TYPES)
 
 
 def feed_horizon() -> ColumnElement[int]:
@@ -95,8 +104,10 @@ def record_change(
     resource_id: str,
     region: str,
     data: dict[str, Any],
+    late: bool = False,
 ) -> None:
-    """Queue the audit row and the event; ``flush_events`` writes both, in bulk, just before commit."""
+    """Queue the audit row and the event; ``flush_events`` writes both, in bulk, just before commit.
+    ``late``: ``data`` is completed by the statement that writes it (``flush_ctes``)."""
     session.info.setdefault(PENDING_AUDIT, []).append(
         {
             "service": session.info.get("service", "-"),
@@ -109,15 +120,16 @@ def record_change(
             "request_id": session.info.get("request_id", "-"),
         }
     )
-    session.info.setdefault(PENDING, []).append(
-        {
-            "type": f"{resource}.{action}",
-            "resource": resource,
-            "resource_id": resource_id,
-            "region": region,
-            "data": data,
-        }
-    )
+    event: dict[str, Any] = {
+        "type": f"{resource}.{action}",
+        "resource": resource,
+        "resource_id": resource_id,
+        "region": region,
+        "data": data,
+    }
+    if late:
+        event["late"] = True
+    session.info.setdefault(PENDING, []).append(event)
 
 
 def discard_pending(session: AsyncSession) -> None:
@@ -126,13 +138,10 @@ def discard_pending(session: AsyncSession) -> None:
     session.info.pop(PENDING, None)
 
 
-async def flush_events(session: AsyncSession) -> None:
-    """Write the queued audit rows and events in one statement (any point of the transaction will do:
-    nothing here is locked or shared, so ``TransactionalRoute`` calls it just before ``COMMIT``)."""
+def take_pending(session: AsyncSession) -> dict[str, Any]:
+    """The queued audit rows and events as the parameters of ``flush_ctes`` (then no longer queued)."""
     audit: list[dict[str, Any]] = session.info.pop(PENDING_AUDIT, [])
     pending: list[dict[str, Any]] = session.info.pop(PENDING, [])
-    if not audit and not pending:
-        return
     offset: int = session.info.get(WRITTEN, 0)
     if offset + len(pending) > MAX_EVENTS_PER_TRANSACTION:
         raise invalid(
@@ -141,8 +150,13 @@ async def flush_events(session: AsyncSession) -> None:
             f"One request may record at most {MAX_EVENTS_PER_TRANSACTION} changes; split it",
         )
     session.info[WRITTEN] = offset + len(pending)
+    return {"audit": audit, "events": pending, "offset": offset}
+
+
+async def flush_events(session: AsyncSession) -> None:
+    """Write the queued audit rows and events in one statement (any point of the transaction will do:
+    nothing here is locked or shared, so ``TransactionalRoute`` calls it just before ``COMMIT``)."""
+    if not session.info.get(PENDING_AUDIT) and not session.info.get(PENDING):
+        return
     conn = await session.connection()
-    await conn.execute(
-        _FLUSH,
-        {"audit": audit, "events": pending, "offset": offset},
-    )
+    await conn.execute(_FLUSH, take_pending(session))

@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.common.months import business_today
 from tests.penalties.conftest import TOWNSHIP, Case
@@ -181,3 +183,45 @@ async def test_escalation_counts_twelve_months(case: Case) -> None:
         0,
         False,
     )
+
+
+async def _changes_of(engine: AsyncEngine, violation_id: int) -> tuple[list[tuple[str, Any]], list[str]]:
+    async with engine.connect() as conn:
+        events = (
+            await conn.execute(
+                text(
+                    "SELECT type, data FROM events WHERE resource = 'violation' AND resource_id = :id "
+                    "ORDER BY id"
+                ),
+                {"id": str(violation_id)},
+            )
+        ).all()
+        audit = (
+            await conn.execute(
+                text("SELECT action FROM audit_events WHERE resource = 'violation' AND resource_id = :id"),
+                {"id": str(violation_id)},
+            )
+        ).scalars()
+        return [(t, d) for t, d in events], list(audit)
+
+
+async def test_a_confirmation_writes_its_event_and_audit_row_once_with_the_chained_seq(
+    case: Case, engine: AsyncEngine
+) -> None:
+    """The chaining statement writes the audit row and the event itself, the event's ledger_seq filled
+    in by the database: the contract's first entry (its head made, the statement run again), a second
+    at once, and a reported violation confirmed later all come out once and equal to the answer."""
+    first = await case.confirmed("1")
+    second = await case.confirmed("2")
+    reported = (await case.violation(who=TOWNSHIP)).json()
+    third = await case.penalty.post(
+        f"/api/v1/violations/{reported['id']}/confirm", json={"multiplier": "3"}, headers=case.county()
+    )
+    assert third.status_code == 200, third.text
+    assert [first["ledger_seq"], second["ledger_seq"], third.json()["ledger_seq"]] == [1, 2, 3]
+    for answer in (first, second):
+        events, audit = await _changes_of(engine, answer["id"])
+        assert events == [("violation.confirmed", answer)] and audit == ["confirmed"]
+    events, audit = await _changes_of(engine, reported["id"])
+    assert events == [("violation.reported", reported), ("violation.confirmed", third.json())]
+    assert sorted(audit) == ["confirmed", "reported"]

@@ -95,12 +95,14 @@ async def head(session: AsyncSession, contract_id: int, *, lock: bool) -> Ledger
     return found
 
 
-def entry_values(new: NewEntry, *, created_by: str, request_id: str) -> dict[str, Any]:
-    """The bind parameters of ``chained`` for one entry."""
+def entry_values(
+    new: NewEntry, *, created_by: str, request_id: str, at: datetime | None = None
+) -> dict[str, Any]:
+    """The bind parameters of ``chained`` for one entry (``at``: its ``created_at``, default now)."""
     return {
         "contract_id": new.contract_id, "entry_type": new.entry_type, "amount": new.amount,
         "violation_id": new.violation_id, "appeal_id": new.appeal_id, "payment_ref": new.payment_ref,
-        "period": new.period, "created_at": datetime.now(UTC), "created_by": created_by,
+        "period": new.period, "created_at": at or datetime.now(UTC), "created_by": created_by,
         "request_id": request_id,
     }  # fmt: skip
 

@@ -67,10 +67,13 @@ async def visible(
     return found
 
 
-def _changed(session: Session, principal: Principal, out: ViolationRead, action: str) -> ViolationRead:
+def _changed(
+    session: Session, principal: Principal, out: ViolationRead, action: str, *, late: bool = False
+) -> ViolationRead:
+    """Queue the audit row and event (``late``: the ledger seq is filled in by the chaining statement)."""
     record_change(
         session, principal, action=action, resource="violation", resource_id=str(out.id),
-        region=out.region_code, data=out.model_dump(mode="json"),
+        region=out.region_code, data=out.model_dump(mode="json"), late=late,
     )  # fmt: skip
     return out
 
@@ -93,7 +96,7 @@ async def create_violation(
     """报告违规 (a township official for a posting in its township: `reported`). A county official of
     the posting's county may give `multiplier` to confirm at once: one deduction entry is chained.
     A dispatch of a terminated contract is still recorded."""
-    found = await store.posting(session, body.dispatch_id)
+    found = await store.posting(session, body.dispatch_id, new=body.multiplier is not None)
     if found is None:
         raise not_found("派遣", "dispatch")
     ensure_in_scope(principal, found.region_code, "派遣", "dispatch")
@@ -108,23 +111,23 @@ async def create_violation(
         "description": body.description.strip(), "evidence": [e.model_dump() for e in body.evidence],
         "serious_social_impact": body.serious_social_impact,
     }  # fmt: skip
-    if body.multiplier is None:
+    if body.multiplier is None or found.new_id is None:
         v = Violation(**fields, status="reported", reported_by=principal.sub)
         await store.add(session, v)
-        out, action = ViolationRead.model_validate(v), "reported"
-    else:
-        rules.check_decided(decided, body.discovered_on, now)
-        d = _deduction(found, body.multiplier, decided)
-        vid, version, seq, created = await store.report_confirmed(
-            session, fields, d, created_by=principal.sub, request_id=_request_id(session)
-        )
-        out = ViolationRead(
-            id=vid, **fields, status="confirmed", base=d.base, multiplier=d.multiplier, amount=d.amount,
-            ledger_seq=seq, decided_on=decided, dismiss_reason=None, version=version, created_at=created,
-        )  # fmt: skip
-        action = "confirmed"
+        response.headers["Location"] = f"/api/v1/violations/{v.id}"
+        return _changed(session, principal, ViolationRead.model_validate(v), "reported")
+    rules.check_decided(decided, body.discovered_on, now)
+    d, at = _deduction(found, body.multiplier, decided), datetime.now(UTC)
+    out = ViolationRead(
+        id=found.new_id, **fields, status="confirmed", base=d.base, multiplier=d.multiplier, amount=d.amount,
+        ledger_seq=None, decided_on=decided, dismiss_reason=None, version=1, created_at=at,
+    )  # fmt: skip
+    _changed(session, principal, out, "confirmed", late=True)
+    version, seq = await store.report_confirmed(
+        session, {**fields, "id": out.id}, d, at=at, created_by=principal.sub, request_id=_request_id(session)
+    )
     response.headers["Location"] = f"/api/v1/violations/{out.id}"
-    return _changed(session, principal, out, action)
+    return out.model_copy(update={"version": version, "ledger_seq": seq})
 
 
 @router.post("/violations/{violation_id}/confirm", response_model=ViolationRead, responses=PROBLEMS)
@@ -141,9 +144,15 @@ async def confirm(violation_id: PathId, body: Confirm, principal: County, sessio
     found = await store.posting(session, v.dispatch_id)
     if found is None:  # a foreign key: cannot happen
         raise not_found("派遣", "dispatch")
-    d = _deduction(found, body.multiplier, decided)
-    await store.confirm(session, v, d, created_by=principal.sub, request_id=_request_id(session))
-    return _changed(session, principal, ViolationRead.model_validate(v), "confirmed")
+    d, at = _deduction(found, body.multiplier, decided), datetime.now(UTC)
+    confirmed = {
+        "status": "confirmed", "base": d.base, "multiplier": d.multiplier, "amount": d.amount,
+        "decided_on": decided, "version": v.version + 1,
+    }  # fmt: skip
+    queued = ViolationRead.model_validate(v).model_copy(update=confirmed)
+    _changed(session, principal, queued, "confirmed", late=True)
+    await store.confirm(session, v, d, at=at, created_by=principal.sub, request_id=_request_id(session))
+    return ViolationRead.model_validate(v)
 
 
 @router.post("/violations/{violation_id}/dismiss", response_model=ViolationRead, responses=PROBLEMS)
