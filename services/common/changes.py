@@ -138,6 +138,10 @@ def discard_pending(session: AsyncSession) -> None:
     session.info.pop(PENDING, None)
 
 
+def has_pending(session: AsyncSession) -> bool:
+    return bool(session.info.get(PENDING_AUDIT) or session.info.get(PENDING))
+
+
 def take_pending(session: AsyncSession) -> dict[str, Any]:
     """The queued audit rows and events as the parameters of ``flush_ctes`` (then no longer queued)."""
     audit: list[dict[str, Any]] = session.info.pop(PENDING_AUDIT, [])
@@ -156,7 +160,7 @@ def take_pending(session: AsyncSession) -> dict[str, Any]:
 async def flush_events(session: AsyncSession) -> None:
     """Write the queued audit rows and events in one statement (any point of the transaction will do:
     nothing here is locked or shared, so ``TransactionalRoute`` calls it just before ``COMMIT``)."""
-    if not session.info.get(PENDING_AUDIT) and not session.info.get(PENDING):
+    if not has_pending(session):
         return
     conn = await session.connection()
     await conn.execute(_FLUSH, take_pending(session))

@@ -28,18 +28,20 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
 from fastapi.routing import APIRoute
-from sqlalchemy import BigInteger, LargeBinary, bindparam, func, select, text, update
+from sqlalchemy import BigInteger, LargeBinary, bindparam, event, func, select, text, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.orm import Session as OrmSession
 
 from services.common import exports, problems
 from services.common.auth.deps import authenticate
-from services.common.changes import discard_pending, flush_events
+from services.common.changes import discard_pending, flush_events, has_pending
 from services.common.database import Database
 from services.common.errors import DomainError, conflict, invalid
 from services.common.models import IdempotencyKey
 
 KEY_MAX = 200
+SINGLE_WRITE = "jiuzhu.single_write"
 REPLAYED_HEADERS = ("content-type", "location", "etag")
 
 
@@ -190,6 +192,8 @@ async def _in_transaction(request: Request, inner: Endpoint) -> Response:
         if response.status_code >= 400:
             await session.rollback()
             return response
+        if session.info.get(SINGLE_WRITE) and has_pending(session):
+            raise RuntimeError("a single_write request left changes for a transaction of their own")
         await flush_events(session)
         await session.commit()
         return response
@@ -281,6 +285,30 @@ async def commit_step(session: AsyncSession) -> None:
     which ``TransactionalRoute`` commits as usual."""
     await flush_events(session)
     await session.commit()
+
+
+async def single_write(session: AsyncSession) -> bool:
+    """Declare, before the request's first statement, that its only write is its last statement and
+    that this statement writes the audit rows and events itself (``changes.flush_ctes``). Each
+    statement then runs as its own transaction: no ``BEGIN`` and no ``COMMIT`` round trips, and a hot
+    row locked by that statement is held inside the database only — for the statement and its WAL
+    flush, never while this service's event loop serves other requests (``concurrency.py``). Reads
+    before it see the latest committed data each, as they do in a READ COMMITTED transaction.
+
+    Under an ``Idempotency-Key`` the request is already in its claim's transaction (the stored answer
+    must commit with the work): nothing changes, and False says so. An ORM write, or changes left
+    queued for ``flush_events``, in such a request is a programming error (``_guard_single_write``)."""
+    if session.in_transaction():
+        return False
+    await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    session.info[SINGLE_WRITE] = True
+    return True
+
+
+@event.listens_for(OrmSession, "before_flush")
+def _guard_single_write(session: OrmSession, _context: object, _instances: object) -> None:
+    if session.info.get(SINGLE_WRITE) and (session.new or session.dirty or session.deleted):
+        raise RuntimeError("an ORM write in a single_write request would commit on its own")
 
 
 async def _stored_answer(conn: AsyncConnection, scope: dict[str, str], digest: str) -> Response | None:

@@ -26,7 +26,7 @@ from services.common.ids import MAX_ID, PathId
 from services.common.models import Violation
 from services.common.months import Day, business_today
 from services.common.pagination import Page, Paging
-from services.common.transaction import Session
+from services.common.transaction import Session, single_write
 from services.penalty_api.ledger import store as ledger
 from services.penalty_api.ledger.routes import visible_contract
 from services.penalty_api.violations import rules, store
@@ -96,6 +96,8 @@ async def create_violation(
     """报告违规 (a township official for a posting in its township: `reported`). A county official of
     the posting's county may give `multiplier` to confirm at once: one deduction entry is chained.
     A dispatch of a terminated contract is still recorded."""
+    if body.multiplier is not None:  # the posting read, then one statement does all the writing
+        await single_write(session)
     found = await store.posting(session, body.dispatch_id, new=body.multiplier is not None)
     if found is None:
         raise not_found("派遣", "dispatch")

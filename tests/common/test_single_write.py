@@ -1,0 +1,92 @@
+"""``single_write``: a request whose one write is its last statement runs each statement as its own
+transaction (no BEGIN/COMMIT round trips), stays in its transaction under an Idempotency-Key, and
+refuses what would commit apart from the rest: an ORM write, or changes left for ``flush_events``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+import httpx
+import pytest
+from fastapi import Depends
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.common.app import create_service_app, router
+from services.common.auth.deps import require
+from services.common.auth.tokens import Principal
+from services.common.changes import record_change
+from services.common.models import AuditEvent, Region
+from services.common.settings import Settings
+from services.common.transaction import Session, single_write
+from tests.conftest import Tokens
+
+probe = router(prefix="/probe")
+VILLAGE = "530102001970"  # a valid new village: only the guard keeps it out
+County = Annotated[Principal, Depends(require("county_official"))]
+
+
+@probe.post("/xids")
+async def xids(session: Session, principal: County) -> dict[str, object]:
+    """The transaction id of two statements in a row, after ``single_write``."""
+    alone = await single_write(session)
+    ids = [(await session.execute(text("SELECT pg_current_xact_id()::text"))).scalar_one() for _ in range(2)]
+    return {"alone": alone, "ids": ids}
+
+
+@probe.post("/orm")
+async def orm_write(session: Session, principal: County) -> dict[str, str]:
+    await single_write(session)
+    session.add(
+        Region(code=VILLAGE, name="不应写入", level="village", kind="village", parent_code="530102001")
+    )
+    await session.flush()
+    return {}
+
+
+@probe.post("/queued")
+async def queued(session: Session, principal: County) -> dict[str, str]:
+    await single_write(session)
+    record_change(
+        session, principal, action="probed", resource="probe", resource_id="1", region="530102", data={}
+    )
+    return {}
+
+
+@pytest.fixture
+async def client(settings: Settings, db_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_service_app(
+        name="probe",
+        title="probe",
+        description="probe",
+        routers=[probe],
+        settings=settings,
+        database_url=db_url,
+    )
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://probe.test") as c,
+    ):
+        yield c
+
+
+async def test_each_statement_is_its_own_transaction(client: httpx.AsyncClient, tokens: Tokens) -> None:
+    h = tokens.headers("county_official", "530102")
+    alone = (await client.post("/probe/xids", headers=h)).json()
+    assert alone["alone"] is True and alone["ids"][0] != alone["ids"][1]
+    keyed = (await client.post("/probe/xids", headers={**h, "Idempotency-Key": "k1"})).json()
+    assert keyed["alone"] is False and keyed["ids"][0] == keyed["ids"][1]  # the claim's transaction
+
+
+@pytest.mark.parametrize("path", ["/probe/orm", "/probe/queued"])
+async def test_what_would_commit_apart_is_refused(
+    client: httpx.AsyncClient, tokens: Tokens, engine: AsyncEngine, path: str
+) -> None:
+    r = await client.post(path, headers=tokens.headers("county_official", "530102"))
+    assert (r.status_code, r.json()["code"]) == (500, "INTERNAL_ERROR")
+    async with engine.connect() as conn:
+        assert (await conn.execute(select(func.count()).where(Region.code == VILLAGE))).scalar_one() == 0
+        assert (
+            await conn.execute(select(func.count()).where(AuditEvent.resource == "probe"))
+        ).scalar_one() == 0
