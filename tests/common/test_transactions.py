@@ -234,3 +234,25 @@ async def test_an_event_waits_for_every_earlier_writer(
     )
     after = (await api.get("/api/v1/events", params={"after": served[1]["id"]}, headers=reader)).json()
     assert [e["resource_id"] for e in after["items"]] == ["530102975"]
+
+
+@pytest.mark.parametrize("key", [None, "region-once"])
+async def test_a_region_and_its_changes_are_written_together_or_not_at_all(
+    api: httpx.AsyncClient, tokens: Tokens, engine: AsyncEngine, key: str | None
+) -> None:
+    """The insert writes its own audit row and event (one statement, ``single_write``; under a key in
+    the claim's transaction): once when it inserts, never when the code is taken or the parent absent."""
+    h = tokens.headers("county_official", "530102", sub="writer")
+    keyed = (lambda k: {**h, "Idempotency-Key": f"{key}-{k}"}) if key else (lambda _k: h)
+    created = await api.post("/api/v1/regions", json={"code": "530102974", "name": "新"}, headers=keyed(1))
+    taken = await api.post("/api/v1/regions", json={"code": "530102974", "name": "再"}, headers=keyed(2))
+    orphan = await api.post("/api/v1/regions", json={"code": "530102975001", "name": "孤"}, headers=keyed(3))
+    assert (created.status_code, taken.status_code, orphan.status_code) == (201, 409, 422)
+    assert (taken.json()["code"], orphan.json()["code"]) == ("REGION_EXISTS", "PARENT_NOT_FOUND")
+    async with engine.connect() as conn:
+        audit = (await conn.execute(select(AuditEvent.resource_id).where(AuditEvent.sub == "writer"))).all()
+        events = (
+            await conn.execute(select(Event.resource_id, Event.data).where(Event.resource == "region"))
+        ).all()
+    assert [a.resource_id for a in audit] == ["530102974"]
+    assert [(e.resource_id, e.data) for e in events] == [("530102974", created.json())]

@@ -18,7 +18,7 @@ from services.common.models import Establishment, Region, RegionStats
 from services.common.months import format_month, parse_month
 from services.common.pagination import Page, Paging
 from services.common.regions import DIRECTLY_ADMINISTERED, Level, level_of, parent_of, parse_code
-from services.common.transaction import Session
+from services.common.transaction import Session, single_write
 from services.staffing_api.regions import importing, rules, store
 from services.staffing_api.regions.schemas import (
     EstablishmentRead,
@@ -100,20 +100,16 @@ async def create_region(
         parent_code=parent_of(code),
         directly_administered=code in DIRECTLY_ADMINISTERED,
     )
+    await single_write(session)  # the insert writes its audit row and event too
+    record_change(
+        session, principal, action="created", resource="region", resource_id=code, region=code,
+        data=out.model_dump(mode="json"),
+    )  # fmt: skip
     if not await store.create(session, out.model_dump()):
         if await store.exists(session, code):
             raise conflict("REGION_EXISTS", "该区划代码已存在", "A region with this code already exists")
         zh, en = "上级区划不存在", "The parent region does not exist"
         raise invalid_field("code", "PARENT_NOT_FOUND", zh, en)
-    record_change(
-        session,
-        principal,
-        action="created",
-        resource="region",
-        resource_id=code,
-        region=code,
-        data=out.model_dump(mode="json"),
-    )
     response.headers["Location"] = f"/api/v1/regions/{code}"
     return out
 

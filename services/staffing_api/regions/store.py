@@ -6,13 +6,13 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select
-from sqlalchemy import exists as sql_exists
+from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.auth.deps import scope_filter
 from services.common.auth.tokens import Principal
+from services.common.changes import FLUSH_TYPES, flush_ctes, take_pending
 from services.common.models import Establishment, Region, RegionStats
 from services.common.pagination import PageParams, paginate
 
@@ -27,28 +27,27 @@ async def exists(session: AsyncSession, code: str) -> bool:
 
 _NEW_REGION = ("code", "name", "level", "kind", "parent_code", "directly_administered")
 # Built once (building a statement costs a write as much CPU as running it): the row is inserted
-# when its code is free and its parent exists.
-_CREATE = (
-    insert(Region)
-    .from_select(
-        list(_NEW_REGION),
-        select(*(bindparam(c, type_=Region.__table__.c[c].type).label(c) for c in _NEW_REGION)).where(
-            or_(
-                bindparam("parent_code").is_(None),
-                sql_exists().where(Region.code == bindparam("parent_code")),
-            )
-        ),
-    )
-    .on_conflict_do_nothing(index_elements=[Region.code])
-    .returning(Region.code)
-)
+# when its code is free and its parent exists, and the audit row and event queued for it go in with
+# it — or nothing at all is written. One statement, the request's only write (``single_write``).
+_CREATE = text(
+    f"""
+    WITH ins AS (
+        INSERT INTO regions ({", ".join(_NEW_REGION)})
+        SELECT :code, :name, :level, :kind, :parent_code, :directly_administered
+        WHERE :parent_code IS NULL OR EXISTS (SELECT FROM regions WHERE code = :parent_code)
+        ON CONFLICT (code) DO NOTHING
+        RETURNING code
+    ), {flush_ctes(after="ins")}
+    SELECT code FROM ins
+    """  # noqa: S608 - fixed SQL: the module's column names and the feed's own CTEs, never input
+).bindparams(*(bindparam(c, type_=Region.__table__.c[c].type) for c in _NEW_REGION), *FLUSH_TYPES)
 
 
 async def create(session: AsyncSession, region: dict[str, Any]) -> bool:
-    """Insert the region in one statement (a write's round trips are what it costs); False when
-    its code was taken or its parent is missing, and the caller asks which."""
-    conn = await session.connection()
-    return (await conn.execute(_CREATE, {c: region[c] for c in _NEW_REGION})).first() is not None
+    """Insert the region with the changes queued for it (``record_change`` first); False when its
+    code was taken or its parent is missing — nothing written — and the caller asks which."""
+    values = {c: region[c] for c in _NEW_REGION} | take_pending(session)
+    return (await session.execute(_CREATE, values)).first() is not None
 
 
 async def levels(session: AsyncSession, codes: Iterable[str], principal: Principal) -> dict[str, str]:
