@@ -28,11 +28,11 @@ County = Annotated[Principal, Depends(require("county_official"))]
 
 
 @probe.post("/xids")
-async def xids(session: Session, principal: County) -> dict[str, object]:
-    """The transaction id of two statements in a row, after ``single_write``."""
-    alone = await single_write(session)
+async def xids(session: Session, principal: County, alone: bool = True) -> dict[str, object]:
+    """The transaction id of two statements in a row, after ``single_write`` when ``alone``."""
+    declared = await single_write(session) if alone else False
     ids = [(await session.execute(text("SELECT pg_current_xact_id()::text"))).scalar_one() for _ in range(2)]
-    return {"alone": alone, "ids": ids}
+    return {"alone": declared, "ids": ids}
 
 
 @probe.post("/orm")
@@ -61,7 +61,7 @@ async def client(settings: Settings, db_url: str) -> AsyncIterator[httpx.AsyncCl
         title="probe",
         description="probe",
         routers=[probe],
-        settings=settings,
+        settings=settings.model_copy(update={"db_pool_size": 1}),
         database_url=db_url,
     )
     async with (
@@ -77,6 +77,10 @@ async def test_each_statement_is_its_own_transaction(client: httpx.AsyncClient, 
     assert alone["alone"] is True and alone["ids"][0] != alone["ids"][1]
     keyed = (await client.post("/probe/xids", headers={**h, "Idempotency-Key": "k1"})).json()
     assert keyed["alone"] is False and keyed["ids"][0] == keyed["ids"][1]  # the claim's transaction
+    # One pooled connection: the next request on it is in a transaction again (nothing leaked).
+    await client.post("/probe/xids", headers=h)
+    plain = (await client.post("/probe/xids", params={"alone": "false"}, headers=h)).json()
+    assert plain["ids"][0] == plain["ids"][1]
 
 
 @pytest.mark.parametrize("path", ["/probe/orm", "/probe/queued"])
