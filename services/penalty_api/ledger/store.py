@@ -109,7 +109,8 @@ def entry_values(
 
 async def chain(session: AsyncSession, statement: TextClause, values: dict[str, Any]) -> Row[Any]:
     """Run a statement built on ``HEAD_LOCKED`` and ``chained``; the head's lock is held from here to
-    the commit, so the caller's statements after it should be only the audit and events and COMMIT."""
+    the commit, so nothing but the audit and events (or the statement's own ``flush_ctes``) and
+    COMMIT should follow it."""
     row = (await session.execute(statement, values)).one_or_none()
     if row is None:  # the contract's first entry: make its head, then chain
         await session.execute(_NEW_HEAD, {"contract_id": values["contract_id"], "genesis": rules.GENESIS})

@@ -81,7 +81,7 @@ def _changed(
 def _deduction(p: store.Posting, multiplier: Decimal, decided: date) -> store.Deduction:
     """The deduction fixed from its inputs (§六(二): multiplier × the wage or the subsidy standard)."""
     base = rules.base(p.posts, p.posting_level, p.region_code, p.monthly_wage)
-    amount = rules.deduction(rules.check_multiplier(multiplier), base)
+    amount = rules.deduction(multiplier, base)  # the caller checked the multiplier first
     return store.Deduction(base, multiplier, amount, decided)
 
 
@@ -118,6 +118,7 @@ async def create_violation(
         await store.add(session, v)
         response.headers["Location"] = f"/api/v1/violations/{v.id}"
         return _changed(session, principal, ViolationRead.model_validate(v), "reported")
+    rules.check_multiplier(body.multiplier)
     rules.check_decided(decided, body.discovered_on, now)
     d, at = _deduction(found, body.multiplier, decided), datetime.now(UTC)
     out = ViolationRead(

@@ -58,7 +58,8 @@ async def posting(session: AsyncSession, dispatch_id: int, *, new: bool = False)
 
 
 # Reported and confirmed in one step: the violation, its deduction entry, the head move, the audit row
-# and the event (its ledger_seq filled in here) in one statement, so only COMMIT follows the lock.
+# and the event (its ledger_seq filled in here) in one statement, run on its own (``single_write``):
+# the lock is held for the statement and its commit only.
 _LATE = "jsonb_build_object('ledger_seq', entry.seq)"
 _VIOLATION_COLUMNS = (
     "id, dispatch_id, contract_id, region_code, kind, occurred_on, discovered_on, description, evidence, "
