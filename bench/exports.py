@@ -27,8 +27,8 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._stack import running_stack
+from bench.cpu import service_processes
 from bench.quota_summary import percentile
-from bench.writes import service_processes
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

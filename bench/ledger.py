@@ -6,7 +6,11 @@
    ``multiplier``: the posting read, then one statement — the head locked, the violation, the entry
    chained, the head moved, the audit row and the event — committing on its own),
    on one hot contract and over 100 contracts, with the ratio to (1);
-3. the time ``GET /api/v1/ledger/{id}/verify`` takes over a chain of 100,000 entries.
+3. the time ``GET /api/v1/ledger/{id}/verify`` takes over a chain of 100,000 entries;
+4. where each confirmation's CPU went (the gateway, penalty_api, PostgreSQL, the whole machine with
+   the load generator) and how busy the cores were, beside the CPU "budget" that 0.5 of raw
+   PostgreSQL would leave a confirmation: with the cores full, no lock or round trip is the limit,
+   and confirmations/s can only rise as the CPU per confirmation falls.
 
     python bench/ledger.py [--seconds 8] [--connections 32]
 """
@@ -22,6 +26,7 @@ import random
 import statistics
 import sys
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -32,6 +37,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._stack import RunningStack, checkout, running_stack
+from bench.cpu import CORES, Machine, MachineMeter, cpu_seconds, pg_cpu_seconds, service_processes
 from bench.load import Result, generator, run_post_bodies
 from bench.writes import dsn_of
 from services.penalty_api.ledger import rules
@@ -221,16 +227,45 @@ def verify_seconds(stack: RunningStack, contract: int) -> tuple[float, dict[str,
 BASELINE = "c53e7c8"
 
 
+@dataclass(frozen=True)
+class Shape:
+    """One shape's run through the stack, with where its CPU went (ms per confirmation)."""
+
+    result: Result
+    gateway_ms: float
+    penalty_ms: float
+    postgres_ms: float
+    machine: Machine
+
+    @property
+    def machine_ms(self) -> float:
+        """Every process's CPU per confirmation, the load generator's included."""
+        return self.machine.busy_seconds / max(1, self.result.requests) * 1000
+
+
+def measure_shape(
+    stack: RunningStack, url: str, token: str, args: argparse.Namespace, bodies: list[bytes]
+) -> Shape:
+    gateway, penalty = service_processes(stack.port), service_processes(stack.port + 3)
+    before = cpu_seconds(gateway), cpu_seconds(penalty), pg_cpu_seconds(stack)
+    with MachineMeter() as machine:
+        result = run_post_bodies(url, token, args.connections, args.seconds, bodies)
+    after = cpu_seconds(gateway), cpu_seconds(penalty), pg_cpu_seconds(stack)
+    n = max(1, result.requests)
+    g, p, pg = ((a - b) / n * 1000 for a, b in zip(after, before, strict=True))
+    return Shape(result, g, p, pg, machine.result)
+
+
 def measure(
     stack: RunningStack, args: argparse.Namespace
-) -> tuple[dict[str, Result], float, dict[str, object]]:
+) -> tuple[dict[str, Shape], float, dict[str, object]]:
     dsn = dsn_of(stack)
     dispatches = asyncio.run(contracts_with_dispatches(dsn, SPREAD))
     token = stack.token("county_official", "530102", sub="county-bench")
     url = f"{stack.gateway}/api/v1/violations"
     http = {
-        "hot": run_post_bodies(url, token, args.connections, args.seconds, [body(dispatches[0])]),
-        "spread": run_post_bodies(url, token, args.connections, args.seconds, [body(d) for d in dispatches]),
+        "hot": measure_shape(stack, url, token, args, [body(dispatches[0])]),
+        "spread": measure_shape(stack, url, token, args, [body(d) for d in dispatches]),
     }
     contract = asyncio.run(long_chain(dsn, args.chain))
     seconds, verdict = verify_seconds(stack, contract)
@@ -250,7 +285,7 @@ def main() -> None:
     )  # fmt: skip
     args = parser.parse_args()
     env = {"JIUZHU_RATE_PER_SUB": "1000000", "JIUZHU_BURST_PER_SUB": "1000000"}
-    builds: list[tuple[str, dict[str, Result], float, dict[str, object]]] = []
+    builds: list[tuple[str, dict[str, Shape], float, dict[str, object]]] = []
     if args.baseline:
         with checkout(args.baseline) as source, running_stack(env, source) as stack:
             builds.append((f"before ({args.baseline})", *measure(stack, args)))
@@ -269,10 +304,23 @@ def main() -> None:
           f"{'vs raw PG':>9} {'verify ' + format(args.chain, ','):>15}")  # fmt: skip
     for build, http, seconds, verdict in builds:
         for shape in ("hot", "spread"):
-            r = http[shape]
+            r = http[shape].result
             shown = f"{seconds:.2f} s" + ("" if verdict.get("ok") else " (not ok)") if shape == "hot" else ""
             print(f"{build:<24} {shape:<7} {r.rps:>15.0f} {r.p50_ms:>7.2f} {r.p99_ms:>7.2f} {r.non_2xx:>7} "
                   f"{r.rps / raw[shape][0]:>9.2f} {shown:>15}")  # fmt: skip
+    # What the CPU allows: with the cores full, confirmations/s = cores / CPU per confirmation; half of
+    # raw PostgreSQL would need the CPU per confirmation below ``cores / (0.5 × raw)``.
+    print(
+        f"\nCPU per confirmation (ms), {CORES} cores; 'budget' is what 0.5 of raw PostgreSQL would allow in all"
+    )
+    print(f"{'build':<24} {'shape':<7} {'gateway':>7} {'penalty':>7} {'postgres':>8} {'machine':>7} "
+          f"{'CPU busy':>8} {'budget':>6}")  # fmt: skip
+    for build, http, _seconds, _verdict in builds:
+        for shape in ("hot", "spread"):
+            m = http[shape]
+            budget = CORES / (0.5 * raw[shape][0]) * 1000
+            print(f"{build:<24} {shape:<7} {m.gateway_ms:>7.2f} {m.penalty_ms:>7.2f} {m.postgres_ms:>8.2f} "
+                  f"{m.machine_ms:>7.2f} {m.machine.busy:>8.0%} {budget:>6.2f}")  # fmt: skip
 
 
 if __name__ == "__main__":

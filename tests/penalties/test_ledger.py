@@ -135,6 +135,22 @@ async def test_32_concurrent_confirmations_chain_without_a_gap(case: Case) -> No
     assert r.json()["ok"] is True
 
 
+async def test_32_concurrent_confirmations_at_once_chain_without_a_gap(case: Case) -> None:
+    """Reported and confirmed in one request each (one statement, committing on its own), all at once
+    on one contract: the first makes the head, the rest take turns on it."""
+    answers = await asyncio.gather(*(case.violation(multiplier="1") for _ in range(32)))
+    assert [r.status_code for r in answers] == [201] * 32
+    entries = await case.entries()
+    assert [e["seq"] for e in entries] == list(range(1, 33))
+    assert sorted(r.json()["ledger_seq"] for r in answers) == list(range(1, 33))
+    assert {e["violation_id"] for e in entries} == {str(r.json()["id"]) for r in answers}
+    assert all(_recompute(e) == e["hash"] for e in entries)
+    r = await case.penalty.get(
+        f"/api/v1/ledger/{case.contract}/verify", headers=case.tokens.headers("auditor", "53")
+    )
+    assert r.json()["ok"] is True
+
+
 async def test_32_racing_confirmations_of_one_violation_make_one_entry(case: Case) -> None:
     vid = (await case.violation(who=TOWNSHIP)).json()["id"]
     answers = await asyncio.gather(
