@@ -12,7 +12,10 @@
    PostgreSQL would leave a confirmation: with the cores full, no lock or round trip is the limit,
    and confirmations/s can only rise as the CPU per confirmation falls.
 
-    python bench/ledger.py [--seconds 8] [--connections 32]
+    python bench/ledger.py [--seconds 8] [--connections 32] [--rounds N] [--baseline REV]
+
+With ``--baseline`` that revision's stack runs beside this checkout's and the two take turns, round
+by round, each round beside raw figures of its own (this VM's speed drifts by tens of percent).
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ import random
 import statistics
 import sys
 import time
-from dataclasses import dataclass
+from contextlib import ExitStack
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -43,6 +47,7 @@ from bench.writes import dsn_of
 from services.penalty_api.ledger import rules
 
 SPREAD = 100
+WARM_UP = 2.0  # seconds of unmeasured load on each build before the first round
 RAW_DDL = """
 DROP TABLE IF EXISTS bench_entries; DROP TABLE IF EXISTS bench_heads;
 CREATE TABLE bench_heads (id int PRIMARY KEY, last_seq int NOT NULL, last_hash text NOT NULL);
@@ -256,20 +261,26 @@ def measure_shape(
     return Shape(result, g, p, pg, machine.result)
 
 
-def measure(
-    stack: RunningStack, args: argparse.Namespace
-) -> tuple[dict[str, Shape], float, dict[str, object]]:
-    dsn = dsn_of(stack)
-    dispatches = asyncio.run(contracts_with_dispatches(dsn, SPREAD))
-    token = stack.token("county_official", "530102", sub="county-bench")
-    url = f"{stack.gateway}/api/v1/violations"
-    http = {
-        "hot": measure_shape(stack, url, token, args, [body(dispatches[0])]),
-        "spread": measure_shape(stack, url, token, args, [body(d) for d in dispatches]),
-    }
-    contract = asyncio.run(long_chain(dsn, args.chain))
-    seconds, verdict = verify_seconds(stack, contract)
-    return http, seconds, verdict
+@dataclass
+class Build:
+    """One checkout's running stack, set up for the runs: its tokens, bodies and results."""
+
+    name: str
+    stack: RunningStack
+    url: str
+    token: str
+    bodies: dict[str, list[bytes]]
+    shapes: dict[str, list[Shape]] = field(default_factory=lambda: {"hot": [], "spread": []})
+    verify: tuple[float, dict[str, object]] = (0.0, {})
+
+    @classmethod
+    def ready(cls, name: str, stack: RunningStack) -> Build:
+        dispatches = asyncio.run(contracts_with_dispatches(dsn_of(stack), SPREAD))
+        return cls(
+            name, stack, f"{stack.gateway}/api/v1/violations",
+            stack.token("county_official", "530102", sub="county-bench"),
+            {"hot": [body(dispatches[0])], "spread": [body(d) for d in dispatches]},
+        )  # fmt: skip
 
 
 def main() -> None:
@@ -280,47 +291,84 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--chain", type=int, default=100_000, help="entries in the chain verified")
     parser.add_argument(
+        "--rounds", type=int, default=1, help="times the runs repeat, each beside its own raw figures"
+    )
+    parser.add_argument(
         "--baseline", default=BASELINE,
-        help=f"git revision measured first in the same run, from a temporary worktree (default {BASELINE}; '' skips)",
+        help=f"git revision measured in the same run, from a temporary worktree (default {BASELINE}; '' skips)",
     )  # fmt: skip
     args = parser.parse_args()
     env = {"JIUZHU_RATE_PER_SUB": "1000000", "JIUZHU_BURST_PER_SUB": "1000000"}
-    builds: list[tuple[str, dict[str, Shape], float, dict[str, object]]] = []
-    if args.baseline:
-        with checkout(args.baseline) as source, running_stack(env, source) as stack:
-            builds.append((f"before ({args.baseline})", *measure(stack, args)))
-    with running_stack(env) as stack:
-        dsn = dsn_of(stack)
-        raw = {shape: asyncio.run(raw_chained(dsn, args.connections, args.seconds, heads))
-               for shape, heads in (("hot", 1), ("spread", SPREAD))}  # fmt: skip
-        builds.append(("after (this checkout)", *measure(stack, args)))
-    print(
-        f"load generator: {generator()}; {args.seconds:g} s per run; {args.connections} clients; 2-core machine\n"
-    )
+    raw: dict[str, list[tuple[float, float, float]]] = {"hot": [], "spread": []}
+    with ExitStack() as running:
+        # Both stacks run side by side and take turns, round by round, so a VM that speeds up or slows
+        # down during the run (it does, by tens of percent) weighs on both alike.
+        builds = []
+        if args.baseline:
+            source = running.enter_context(checkout(args.baseline))
+            builds.append(
+                Build.ready(f"before ({args.baseline})", running.enter_context(running_stack(env, source)))
+            )
+        after = running.enter_context(running_stack(env))
+        builds.append(Build.ready("after (this checkout)", after))
+        for build in builds:  # unmeasured: each worker's pool, prepared statements and the heads made
+            for shape in ("hot", "spread"):
+                run_post_bodies(build.url, build.token, args.connections, WARM_UP, build.bodies[shape])
+        for _ in range(args.rounds):
+            for shape, heads in (("hot", 1), ("spread", SPREAD)):
+                raw[shape].append(
+                    asyncio.run(raw_chained(dsn_of(after), args.connections, args.seconds, heads))
+                )
+            for build in builds:
+                for shape in ("hot", "spread"):
+                    build.shapes[shape].append(
+                        measure_shape(build.stack, build.url, build.token, args, build.bodies[shape])
+                    )
+        for build in builds:
+            build.verify = verify_seconds(
+                build.stack, asyncio.run(long_chain(dsn_of(build.stack), args.chain))
+            )
+    print(f"load generator: {generator()}; {args.seconds:g} s per run; {args.connections} clients; "
+          f"{CORES}-core machine; {args.rounds} round(s), the builds taking turns\n")  # fmt: skip
     for shape in ("hot", "spread"):
-        rate, p50, p99 = raw[shape]
-        print(f"raw PostgreSQL chained writes, {shape}: {rate:.0f}/s  p50 {p50:.2f} ms  p99 {p99:.2f} ms")
-    print(f"\n{'build':<24} {'shape':<7} {'confirmations/s':>15} {'p50 ms':>7} {'p99 ms':>7} {'non-2xx':>7} "
-          f"{'vs raw PG':>9} {'verify ' + format(args.chain, ','):>15}")  # fmt: skip
-    for build, http, seconds, verdict in builds:
-        for shape in ("hot", "spread"):
-            r = http[shape].result
-            shown = f"{seconds:.2f} s" + ("" if verdict.get("ok") else " (not ok)") if shape == "hot" else ""
-            print(f"{build:<24} {shape:<7} {r.rps:>15.0f} {r.p50_ms:>7.2f} {r.p99_ms:>7.2f} {r.non_2xx:>7} "
-                  f"{r.rps / raw[shape][0]:>9.2f} {shown:>15}")  # fmt: skip
+        for i, (rate, p50, p99) in enumerate(raw[shape], 1):
+            print(
+                f"round {i}: raw PostgreSQL chained writes, {shape}: {rate:.0f}/s  p50 {p50:.2f} ms  p99 {p99:.2f} ms"
+            )
+    print(f"\n{'round':>5} {'build':<24} {'shape':<7} {'confirmations/s':>15} {'p50 ms':>7} {'p99 ms':>7} "
+          f"{'non-2xx':>7} {'vs raw PG':>9}")  # fmt: skip
+    for i in range(args.rounds):
+        for build in builds:
+            for shape in ("hot", "spread"):
+                r = build.shapes[shape][i].result
+                print(f"{i + 1:>5} {build.name:<24} {shape:<7} {r.rps:>15.0f} {r.p50_ms:>7.2f} {r.p99_ms:>7.2f} "
+                      f"{r.non_2xx:>7} {r.rps / raw[shape][i][0]:>9.2f}")  # fmt: skip
+    if args.rounds > 1:
+        print("median over rounds (min–max):")
+        for build in builds:
+            for shape in ("hot", "spread"):
+                ratios = [m.result.rps / raw[shape][i][0] for i, m in enumerate(build.shapes[shape])]
+                rates = [m.result.rps for m in build.shapes[shape]]
+                print(f"  {build.name:<24} {shape:<7} {statistics.median(rates):>6.0f}/s, "
+                      f"{statistics.median(ratios):.2f} of raw ({min(ratios):.2f}–{max(ratios):.2f})")  # fmt: skip
+    for build in builds:
+        seconds, verdict = build.verify
+        ok = "ok" if verdict.get("ok") else "NOT ok"
+        print(f"verify {args.chain:,} entries, {build.name}: {seconds:.2f} s ({ok})")
     # What the CPU allows: with the cores full, confirmations/s = cores / CPU per confirmation; half of
     # raw PostgreSQL would need the CPU per confirmation below ``cores / (0.5 × raw)``.
     print(
         f"\nCPU per confirmation (ms), {CORES} cores; 'budget' is what 0.5 of raw PostgreSQL would allow in all"
     )
-    print(f"{'build':<24} {'shape':<7} {'gateway':>7} {'penalty':>7} {'postgres':>8} {'machine':>7} "
+    print(f"{'round':>5} {'build':<24} {'shape':<7} {'gateway':>7} {'penalty':>7} {'postgres':>8} {'machine':>7} "
           f"{'CPU busy':>8} {'budget':>6}")  # fmt: skip
-    for build, http, _seconds, _verdict in builds:
-        for shape in ("hot", "spread"):
-            m = http[shape]
-            budget = CORES / (0.5 * raw[shape][0]) * 1000
-            print(f"{build:<24} {shape:<7} {m.gateway_ms:>7.2f} {m.penalty_ms:>7.2f} {m.postgres_ms:>8.2f} "
-                  f"{m.machine_ms:>7.2f} {m.machine.busy:>8.0%} {budget:>6.2f}")  # fmt: skip
+    for i in range(args.rounds):
+        for build in builds:
+            for shape in ("hot", "spread"):
+                m = build.shapes[shape][i]
+                budget = CORES / (0.5 * raw[shape][i][0]) * 1000
+                print(f"{i + 1:>5} {build.name:<24} {shape:<7} {m.gateway_ms:>7.2f} {m.penalty_ms:>7.2f} "
+                      f"{m.postgres_ms:>8.2f} {m.machine_ms:>7.2f} {m.machine.busy:>8.0%} {budget:>6.2f}")  # fmt: skip
 
 
 if __name__ == "__main__":

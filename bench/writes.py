@@ -14,8 +14,9 @@ Starts `jiuzhu up` in a temporary data directory (embedded PostgreSQL), then mea
 
 The two ratios the issue sets: 64-connection writes/s ÷ 1-connection writes/s (goal ≥ 2×) and
 writes/s ÷ raw single-row commits/s at 64 clients (goal ≥ 6 %). This VM's speed moves by tens of
-percent from minute to minute, so ``--rounds N`` repeats the eight runs on one stack, each round
-beside a raw figure measured just before it, and prints the median ratios. A run whose cores were
+percent from minute to minute, so ``--rounds N`` repeats the eight runs, each round beside a raw
+figure measured just before it, and prints the median ratios; with ``--baseline REV`` that revision's
+stack runs beside this checkout's and the two take turns, round by round. A run whose cores were
 ~100 % busy was held back by CPU, not by a lock: on 2 cores a single connection already keeps about
 one core busy (the load generator, the service and PostgreSQL take turns), so 2× is what the cores
 allow unless that connection also waits on the disk.
@@ -30,6 +31,7 @@ import statistics
 import sys
 import threading
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -187,6 +189,7 @@ class WaitSampler:
 BASELINE = "3936d16"  # main before issue 8: the counter row locked across round trips
 
 
+WARM_UP = 2.0  # seconds of unmeasured writes on each build before the first round (villages …400)
 ROUNDS_MAX = 6  # each round writes villages of its own: suffixes 500–999
 
 
@@ -202,53 +205,42 @@ class Run:
     busy: float  # share of the machine's cores busy during the run (every process, wrk included)
 
 
-def measure_http(
-    stack: RunningStack,
-    args: argparse.Namespace,
-    towns: list[str],
-    pg_rows: list[tuple[str, int, float]] | None,
-    raw: list[float] | None,
-) -> tuple[list[Run], collections.Counter[str], int]:
-    """``args.rounds`` times the eight HTTP runs against one stack, with CPU per write and the wait-event
-    samples of the first round. With ``raw``, each round first measures PostgreSQL's raw commit rate at
-    64 clients on the same database (the ratio's denominator, taken beside the round it divides)."""
+def measure_round(
+    stack: RunningStack, args: argparse.Namespace, towns: list[str], round_: int
+) -> tuple[list[Run], collections.Counter[str]]:
+    """The eight HTTP runs of one round against one stack, with CPU per write, and what PostgreSQL's
+    backends waited on during the 64-connection direct run without a key."""
     dsn = dsn_of(stack)
-    if pg_rows is not None:
-        pg_rows += asyncio.run(postgres_alone(dsn, args.seconds))
     token = stack.token("province_admin", "53", sub="bench")
     staffing = service_processes(stack.port + 1)
     runs: list[Run] = []
     waits: collections.Counter[str] = collections.Counter()
-    n_run = 0
-    for round_ in range(1, args.rounds + 1):
-        if raw is not None:
-            raw.append(asyncio.run(raw_commits(dsn, args.connections, args.seconds)))
-        for keyed in (False, True):
-            for conns in (1, args.connections):
-                for label, base in (("direct", stack.staffing), ("gateway", stack.gateway)):
-                    suffix = 500 + n_run * 10  # each run writes villages of its own
-                    n_run += 1
-                    cpu0, pg0 = cpu_seconds(staffing), pg_cpu_seconds(stack)
-                    sample = label == "direct" and conns > 1 and not keyed and round_ == 1
-                    sampler = WaitSampler(dsn) if sample else None
-                    if sampler:
-                        sampler.__enter__()
-                    with MachineMeter() as machine:
-                        result = run_post(
-                            base + "/api/v1/regions", token, conns, args.seconds, towns, suffix,
-                            f"{label}-{conns}-{round_}" if keyed else None,
-                        )  # fmt: skip
-                    if sampler:
-                        sampler.__exit__()
-                        waits = sampler.counts
-                    n = max(1, result.requests)
-                    cpu = (cpu_seconds(staffing) - cpu0) / n * 1000
-                    pg_cpu = (pg_cpu_seconds(stack) - pg0) / n * 1000
-                    runs.append(
-                        Run(round_, label, conns, "yes" if keyed else "no", result, cpu, pg_cpu,
-                            machine.result.busy)
+    n_run = (round_ - 1) * 8
+    for keyed in (False, True):
+        for conns in (1, args.connections):
+            for label, base in (("direct", stack.staffing), ("gateway", stack.gateway)):
+                suffix = 500 + n_run * 10  # each run writes villages of its own
+                n_run += 1
+                cpu0, pg0 = cpu_seconds(staffing), pg_cpu_seconds(stack)
+                sampler = WaitSampler(dsn) if label == "direct" and conns > 1 and not keyed else None
+                if sampler:
+                    sampler.__enter__()
+                with MachineMeter() as machine:
+                    result = run_post(
+                        base + "/api/v1/regions", token, conns, args.seconds, towns, suffix,
+                        f"{label}-{conns}-{round_}" if keyed else None,
                     )  # fmt: skip
-    return runs, waits, len(staffing)
+                if sampler:
+                    sampler.__exit__()
+                    waits = sampler.counts
+                n = max(1, result.requests)
+                cpu = (cpu_seconds(staffing) - cpu0) / n * 1000
+                pg_cpu = (pg_cpu_seconds(stack) - pg0) / n * 1000
+                runs.append(
+                    Run(round_, label, conns, "yes" if keyed else "no", result, cpu, pg_cpu,
+                        machine.result.busy)
+                )  # fmt: skip
+    return runs, waits
 
 
 async def raw_commits(dsn: str, clients: int, seconds: float) -> float:
@@ -309,27 +301,42 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument(
         "--rounds", type=int, default=1, choices=range(1, ROUNDS_MAX + 1),
-        help="times the eight runs repeat on one stack, each beside its own raw figure (median printed)",
+        help="times the eight runs repeat, each round beside its own raw figure (median printed)",
     )  # fmt: skip
     parser.add_argument("--workers", help="JIUZHU_WORKERS for the stack (default: one per core)")
     parser.add_argument(
         "--baseline",
         default=BASELINE,
-        help=f"git revision measured first in the same run, from a temporary worktree (default {BASELINE}; '' skips)",
+        help=f"git revision measured in the same run, taking turns with this checkout, from a temporary worktree (default {BASELINE}; '' skips)",
     )
     args = parser.parse_args()
     env = {"JIUZHU_RATE_PER_SUB": "1000000", "JIUZHU_BURST_PER_SUB": "1000000"}
     if args.workers:
         env["JIUZHU_WORKERS"] = args.workers
     towns = townships()
-    pg_rows: list[tuple[str, int, float]] = []
     raw: list[float] = []
-    builds: list[tuple[str, list[Run], collections.Counter[str], int]] = []
-    if args.baseline:
-        with checkout(args.baseline) as source, running_stack(env, source) as stack:
-            builds.append((f"before ({args.baseline})", *measure_http(stack, args, towns, None, None)))
-    with running_stack(env) as stack:
-        builds.append(("after (this checkout)", *measure_http(stack, args, towns, pg_rows, raw)))
+    builds: list[tuple[str, RunningStack, list[Run], collections.Counter[str]]] = []
+    with ExitStack() as running:
+        # Both stacks run side by side and take turns, round by round, so a VM that speeds up or slows
+        # down during the run (it does, by tens of percent) weighs on both alike.
+        if args.baseline:
+            source = running.enter_context(checkout(args.baseline))
+            stack = running.enter_context(running_stack(env, source))
+            builds.append((f"before ({args.baseline})", stack, [], collections.Counter()))
+        after = running.enter_context(running_stack(env))
+        builds.append(("after (this checkout)", after, [], collections.Counter()))
+        pg_rows = asyncio.run(postgres_alone(dsn_of(after), args.seconds))
+        for _name, stack, _runs, _waits in builds:  # unmeasured: pools, prepared statements, caches
+            token = stack.token("province_admin", "53", sub="bench")
+            run_post(stack.gateway + "/api/v1/regions", token, args.connections, WARM_UP, towns, 400, None)
+        for round_ in range(1, args.rounds + 1):
+            raw.append(asyncio.run(raw_commits(dsn_of(after), args.connections, args.seconds)))
+            for _name, stack, runs, waits in builds:
+                done, waited = measure_round(stack, args, towns, round_)
+                runs += done
+                if round_ == 1:
+                    waits.update(waited)
+        processes = {name: len(service_processes(stack.port + 1)) for name, stack, _, _ in builds}
     print(
         f"load generator: {generator()}; {args.seconds:g} s per run; {CORES}-core machine shared by everything\n"
     )
@@ -340,8 +347,8 @@ def main() -> None:
     print(
         f"raw single-row commits/s at {args.connections} clients before each round (the ratio's ceiling): {shown}"
     )
-    for build, runs, waits, processes in builds:
-        print_build(build, runs, waits, processes, raw, args.connections)
+    for name, _stack, runs, waits in builds:
+        print_build(name, runs, waits, processes[name], raw, args.connections)
 
 
 def dsn_of(stack: RunningStack) -> str:
