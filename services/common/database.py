@@ -102,6 +102,14 @@ class Database:
             connect_args={"server_settings": server_settings},
         )
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, class_=AsyncSession)
+        # The same pool, each statement committing on its own (reads, transaction.py). Its connection is
+        # taken at the first statement, as the other's is: a request must not hold one while its
+        # dependencies (the token check's deny-list) wait for another from the same pool.
+        self.autocommit_sessionmaker = async_sessionmaker(
+            self.engine.execution_options(isolation_level="AUTOCOMMIT"),
+            expire_on_commit=False,
+            class_=AsyncSession,
+        )
 
     async def dispose(self) -> None:
         await self.engine.dispose()

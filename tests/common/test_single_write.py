@@ -1,6 +1,7 @@
 """``single_write``: a request whose one write is its last statement runs each statement as its own
 transaction (no BEGIN/COMMIT round trips), stays in its transaction under an Idempotency-Key, and
-refuses what would commit apart from the rest: an ORM write, or changes left for ``flush_events``."""
+refuses what would commit apart from the rest: an ORM write, or changes left for ``flush_events``.
+A read (GET) runs the same way, and a read that writes is refused."""
 
 from __future__ import annotations
 
@@ -33,6 +34,30 @@ async def xids(session: Session, principal: County, alone: bool = True) -> dict[
     declared = await single_write(session) if alone else False
     ids = [(await session.execute(text("SELECT pg_current_xact_id()::text"))).scalar_one() for _ in range(2)]
     return {"alone": declared, "ids": ids}
+
+
+@probe.get("/xids")
+async def read_xids(session: Session, principal: County) -> dict[str, object]:
+    """A read: the transaction ids two statements in a row are given (each forces one)."""
+    ids = [(await session.execute(text("SELECT pg_current_xact_id()::text"))).scalar_one() for _ in range(2)]
+    return {"ids": ids}
+
+
+@probe.get("/orm")
+async def read_that_writes(session: Session, principal: County) -> dict[str, str]:
+    session.add(
+        Region(code=VILLAGE, name="不应写入", level="village", kind="village", parent_code="530102001")
+    )
+    await session.flush()
+    return {}
+
+
+@probe.get("/queued")
+async def read_that_queues(session: Session, principal: County) -> dict[str, str]:
+    record_change(
+        session, principal, action="probed", resource="probe", resource_id="1", region="530102", data={}
+    )
+    return {}
 
 
 @probe.post("/orm")
@@ -83,11 +108,25 @@ async def test_each_statement_is_its_own_transaction(client: httpx.AsyncClient, 
     assert plain["ids"][0] == plain["ids"][1]
 
 
-@pytest.mark.parametrize("path", ["/probe/orm", "/probe/queued"])
+async def test_a_read_runs_each_statement_alone(client: httpx.AsyncClient, tokens: Tokens) -> None:
+    h = tokens.headers("county_official", "530102")
+    r = await client.get("/probe/xids", headers=h)
+    assert r.status_code == 200, r.text
+    read = r.json()
+    assert read["ids"][0] != read["ids"][1]
+    # The one pooled connection goes back transactional: a plain write after the read keeps one.
+    plain = (await client.post("/probe/xids", params={"alone": "false"}, headers=h)).json()
+    assert plain["ids"][0] == plain["ids"][1]
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("POST", "/probe/orm"), ("POST", "/probe/queued"), ("GET", "/probe/orm"), ("GET", "/probe/queued")],
+)
 async def test_what_would_commit_apart_is_refused(
-    client: httpx.AsyncClient, tokens: Tokens, engine: AsyncEngine, path: str
+    client: httpx.AsyncClient, tokens: Tokens, engine: AsyncEngine, method: str, path: str
 ) -> None:
-    r = await client.post(path, headers=tokens.headers("county_official", "530102"))
+    r = await client.request(method, path, headers=tokens.headers("county_official", "530102"))
     assert (r.status_code, r.json()["code"]) == (500, "INTERNAL_ERROR")
     async with engine.connect() as conn:
         assert (await conn.execute(select(func.count()).where(Region.code == VILLAGE))).scalar_one() == 0
