@@ -29,6 +29,7 @@ import random
 import statistics
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -283,6 +284,14 @@ class Build:
         )  # fmt: skip
 
 
+def runs(builds: list[Build], rounds: int) -> Iterator[tuple[int, Build, str]]:
+    """(round index, build, shape) in the order the runs were made."""
+    for i in range(rounds):
+        for build in builds:
+            for shape in ("hot", "spread"):
+                yield i, build, shape
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -337,12 +346,10 @@ def main() -> None:
             )
     print(f"\n{'round':>5} {'build':<24} {'shape':<7} {'confirmations/s':>15} {'p50 ms':>7} {'p99 ms':>7} "
           f"{'non-2xx':>7} {'vs raw PG':>9}")  # fmt: skip
-    for i in range(args.rounds):
-        for build in builds:
-            for shape in ("hot", "spread"):
-                r = build.shapes[shape][i].result
-                print(f"{i + 1:>5} {build.name:<24} {shape:<7} {r.rps:>15.0f} {r.p50_ms:>7.2f} {r.p99_ms:>7.2f} "
-                      f"{r.non_2xx:>7} {r.rps / raw[shape][i][0]:>9.2f}")  # fmt: skip
+    for i, build, shape in runs(builds, args.rounds):
+        r = build.shapes[shape][i].result
+        print(f"{i + 1:>5} {build.name:<24} {shape:<7} {r.rps:>15.0f} {r.p50_ms:>7.2f} {r.p99_ms:>7.2f} "
+              f"{r.non_2xx:>7} {r.rps / raw[shape][i][0]:>9.2f}")  # fmt: skip
     if args.rounds > 1:
         print("median over rounds (min–max):")
         for build in builds:
@@ -362,13 +369,11 @@ def main() -> None:
     )
     print(f"{'round':>5} {'build':<24} {'shape':<7} {'gateway':>7} {'penalty':>7} {'postgres':>8} {'machine':>7} "
           f"{'CPU busy':>8} {'budget':>6}")  # fmt: skip
-    for i in range(args.rounds):
-        for build in builds:
-            for shape in ("hot", "spread"):
-                m = build.shapes[shape][i]
-                budget = CORES / (0.5 * raw[shape][i][0]) * 1000
-                print(f"{i + 1:>5} {build.name:<24} {shape:<7} {m.gateway_ms:>7.2f} {m.penalty_ms:>7.2f} "
-                      f"{m.postgres_ms:>8.2f} {m.machine_ms:>7.2f} {m.machine.busy:>8.0%} {budget:>6.2f}")  # fmt: skip
+    for i, build, shape in runs(builds, args.rounds):
+        m = build.shapes[shape][i]
+        budget = CORES / (0.5 * raw[shape][i][0]) * 1000
+        print(f"{i + 1:>5} {build.name:<24} {shape:<7} {m.gateway_ms:>7.2f} {m.penalty_ms:>7.2f} "
+              f"{m.postgres_ms:>8.2f} {m.machine_ms:>7.2f} {m.machine.busy:>8.0%} {budget:>6.2f}")  # fmt: skip
 
 
 if __name__ == "__main__":

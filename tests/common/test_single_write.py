@@ -43,8 +43,7 @@ async def read_xids(session: Session, principal: County) -> dict[str, object]:
     return {"ids": ids}
 
 
-@probe.get("/orm")
-async def read_that_writes(session: Session, principal: County) -> dict[str, str]:
+async def _write_a_region(session: Session) -> dict[str, str]:
     session.add(
         Region(code=VILLAGE, name="不应写入", level="village", kind="village", parent_code="530102001")
     )
@@ -52,31 +51,33 @@ async def read_that_writes(session: Session, principal: County) -> dict[str, str
     return {}
 
 
-@probe.get("/queued")
-async def read_that_queues(session: Session, principal: County) -> dict[str, str]:
+def _queue_a_change(session: Session, principal: Principal) -> dict[str, str]:
     record_change(
         session, principal, action="probed", resource="probe", resource_id="1", region="530102", data={}
     )
     return {}
+
+
+@probe.get("/orm")
+async def read_that_writes(session: Session, principal: County) -> dict[str, str]:
+    return await _write_a_region(session)
+
+
+@probe.get("/queued")
+async def read_that_queues(session: Session, principal: County) -> dict[str, str]:
+    return _queue_a_change(session, principal)
 
 
 @probe.post("/orm")
 async def orm_write(session: Session, principal: County) -> dict[str, str]:
     await single_write(session)
-    session.add(
-        Region(code=VILLAGE, name="不应写入", level="village", kind="village", parent_code="530102001")
-    )
-    await session.flush()
-    return {}
+    return await _write_a_region(session)
 
 
 @probe.post("/queued")
 async def queued(session: Session, principal: County) -> dict[str, str]:
     await single_write(session)
-    record_change(
-        session, principal, action="probed", resource="probe", resource_id="1", region="530102", data={}
-    )
-    return {}
+    return _queue_a_change(session, principal)
 
 
 @pytest.fixture
