@@ -208,8 +208,8 @@ class Run:
 def measure_round(
     stack: RunningStack, args: argparse.Namespace, towns: list[str], round_: int
 ) -> tuple[list[Run], collections.Counter[str]]:
-    """The eight HTTP runs of one round against one stack, with CPU per write, and what PostgreSQL's
-    backends waited on during the 64-connection direct run without a key."""
+    """The eight HTTP runs of one round against one stack, with CPU per write, and (first round) what
+    PostgreSQL's backends waited on during the 64-connection direct run without a key."""
     dsn = dsn_of(stack)
     token = stack.token("province_admin", "53", sub="bench")
     staffing = service_processes(stack.port + 1)
@@ -222,7 +222,8 @@ def measure_round(
                 suffix = 500 + n_run * 10  # each run writes villages of its own
                 n_run += 1
                 cpu0, pg0 = cpu_seconds(staffing), pg_cpu_seconds(stack)
-                sampler = WaitSampler(dsn) if label == "direct" and conns > 1 and not keyed else None
+                sampled = label == "direct" and conns > 1 and not keyed and round_ == 1
+                sampler = WaitSampler(dsn) if sampled else None
                 if sampler:
                     sampler.__enter__()
                 with MachineMeter() as machine:
@@ -334,8 +335,7 @@ def main() -> None:
             for _name, stack, runs, waits in builds:
                 done, waited = measure_round(stack, args, towns, round_)
                 runs += done
-                if round_ == 1:
-                    waits.update(waited)
+                waits.update(waited)  # sampled in the first round only
         processes = {name: len(service_processes(stack.port + 1)) for name, stack, _, _ in builds}
     print(
         f"load generator: {generator()}; {args.seconds:g} s per run; {CORES}-core machine shared by everything\n"

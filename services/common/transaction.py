@@ -20,9 +20,9 @@ A request whose only write is one statement that writes its own audit rows and e
 no ``BEGIN`` or ``COMMIT`` round trips (a quarter of a simple write's CPU here, and for a hot row the
 difference between a lock held across the service's event loop and one held inside the database).
 A read (GET, HEAD) runs that way too: at READ COMMITTED each statement of a transaction takes its own
-snapshot anyway, so the transaction bought a read nothing but two round trips (a fifth of a simple
-read's CPU, measured: ``GET /regions/{code}`` 930 → 1,180/s direct) and a connection idle in a
-transaction between its statements. A read that writes through the ORM or queues a change is a 500.
+snapshot anyway, so the transaction bought a read nothing but two round trips (``GET /regions/{code}``
+at one connection: 748–792 → 887–893/s, bench/README.md) and a connection idle in a transaction
+between its statements. A read that writes through the ORM or queues a change is a 500.
 
 Before adding a lock anywhere, read the rule for locks in ``concurrency.py``.
 """
@@ -50,7 +50,8 @@ from services.common.errors import DomainError, conflict, invalid
 from services.common.models import IdempotencyKey
 
 KEY_MAX = 200
-SINGLE_WRITE = "jiuzhu.single_write"
+# Set on a session whose statements each commit as they run (a read, a ``single_write``).
+ALONE = "jiuzhu.statements_alone"
 REPLAYED_HEADERS = ("content-type", "location", "etag")
 
 
@@ -193,7 +194,7 @@ def _open(request: Request, *, alone: bool = False) -> AsyncSession:
     session.info["service"] = request.app.state.service_name
     session.info["request_id"] = getattr(request.state, "request_id", "-")
     if alone:
-        session.info[SINGLE_WRITE] = True
+        session.info[ALONE] = True
     request.state.session = session
     return session
 
@@ -207,7 +208,7 @@ async def _in_transaction(request: Request, inner: Endpoint) -> Response:
         if response.status_code >= 400:
             await session.rollback()
             return response
-        if session.info.get(SINGLE_WRITE):
+        if session.info.get(ALONE):
             if has_pending(session):
                 raise RuntimeError("a request whose statements commit alone left changes for a transaction")
             return response  # each statement committed as it ran: no COMMIT to send
@@ -314,17 +315,17 @@ async def single_write(session: AsyncSession) -> bool:
 
     Under an ``Idempotency-Key`` the request is already in its claim's transaction (the stored answer
     must commit with the work): nothing changes, and False says so. An ORM write, or changes left
-    queued for ``flush_events``, in such a request is a programming error (``_guard_single_write``)."""
+    queued for ``flush_events``, in such a request is a programming error (``_guard_statements_alone``)."""
     if session.in_transaction():
         return False
     await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-    session.info[SINGLE_WRITE] = True
+    session.info[ALONE] = True
     return True
 
 
 @event.listens_for(OrmSession, "before_flush")
-def _guard_single_write(session: OrmSession, _context: object, _instances: object) -> None:
-    if session.info.get(SINGLE_WRITE) and (session.new or session.dirty or session.deleted):
+def _guard_statements_alone(session: OrmSession, _context: object, _instances: object) -> None:
+    if session.info.get(ALONE) and (session.new or session.dirty or session.deleted):
         raise RuntimeError("an ORM write in a request whose statements commit alone (a read, a single_write)")
 
 
