@@ -7,7 +7,9 @@ Starts `jiuzhu up` in a temporary data directory (embedded PostgreSQL), then mea
 1. the ceiling: raw asyncpg single-row commits/s on the same database (1 and 64 clients), and the
    change-feed designs at the SQL level (what each costs PostgreSQL alone, 64 clients);
 2. `POST /api/v1/regions` (a new village each time) direct to staffing_api and through the
-   gateway, at 1 and 64 connections, with and without `Idempotency-Key`: writes/s, p50, p99;
+   gateway, at 1 and 64 connections, with and without `Idempotency-Key`: writes/s, p50, p99; and the
+   **floor** ("Idem-Key floor"): the same POST at 64 connections refused with 422 by validation before
+   any statement runs — no write can be cheaper, so its share of raw PostgreSQL bounds every write's;
 3. staffing_api's and PostgreSQL's CPU per write, how busy the machine's cores were during each run,
    and what PostgreSQL's backends waited on during the 64-connection direct run (`pg_stat_activity`
    sampled every 50 ms).
@@ -42,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._stack import RunningStack, checkout, running_stack
 from bench.cpu import CORES, MachineMeter, cpu_seconds, pg_cpu_seconds, service_processes
 from bench.gateway import townships
-from bench.load import Result, generator, run_post
+from bench.load import Result, generator, run_post, run_post_bodies
 
 # --- PostgreSQL alone ---------------------------------------------------------------------------
 
@@ -189,6 +191,9 @@ class WaitSampler:
 BASELINE = "3936d16"  # main before issue 8: the counter row locked across round trips
 
 
+# The floor: the same POST and token, refused (422: no fields) by validation before any statement runs.
+# No write can be cheaper, so its share of raw PostgreSQL is the most any write could reach here.
+FLOOR_BODY = b"{}"
 WARM_UP = 2.0  # seconds of unmeasured writes on each build before the first round (villages …400)
 ROUNDS_MAX = 6  # each round writes villages of its own: suffixes 500–999
 
@@ -241,6 +246,15 @@ def measure_round(
                     Run(round_, label, conns, "yes" if keyed else "no", result, cpu, pg_cpu,
                         machine.result.busy)
                 )  # fmt: skip
+    for label, base in (("direct", stack.staffing), ("gateway", stack.gateway)):
+        cpu0, pg0 = cpu_seconds(staffing), pg_cpu_seconds(stack)
+        with MachineMeter() as machine:
+            result = run_post_bodies(
+                base + "/api/v1/regions", token, args.connections, args.seconds, [FLOOR_BODY]
+            )
+        n = max(1, result.requests)
+        cpu, pg_cpu = ((cpu_seconds(staffing) - cpu0) / n * 1000, (pg_cpu_seconds(stack) - pg0) / n * 1000)
+        runs.append(Run(round_, label, args.connections, "floor", result, cpu, pg_cpu, machine.result.busy))
     return runs, waits
 
 
@@ -272,7 +286,8 @@ def print_build(build: str, runs: list[Run], waits: collections.Counter[str], pr
         ceiling = raw[run.round - 1] if len(raw) >= run.round else statistics.median(raw)
         if run.conns == 1:
             one[run.round, run.path, run.keyed] = r.rps
-        scale = r.rps / one[run.round, run.path, run.keyed] if run.conns > 1 else 0.0
+        floor = run.keyed == "floor"  # no one-connection run of its own: only its share is shown
+        scale = r.rps / one[run.round, run.path, run.keyed] if run.conns > 1 and not floor else 0.0
         if run.conns > 1:
             ratios[run.path, run.keyed].append((scale, r.rps / ceiling))
         print(
@@ -284,9 +299,12 @@ def print_build(build: str, runs: list[Run], waits: collections.Counter[str], pr
         print(f"median over rounds at {connections} connections (min–max):")
         for (path, keyed), pairs in ratios.items():
             scales, shares = [p[0] for p in pairs], [p[1] for p in pairs]
+            scaled = (
+                f"{statistics.median(scales):.2f}x one connection ({min(scales):.2f}–{max(scales):.2f}), "
+                if keyed != "floor" else f"{'(422 before any query)':<37}"
+            )  # fmt: skip
             print(
-                f"  {path:<8} Idem-Key {keyed:<3}  {statistics.median(scales):.2f}x one connection "
-                f"({min(scales):.2f}–{max(scales):.2f}), {statistics.median(shares):.1%} of raw PostgreSQL "
+                f"  {path:<8} Idem-Key {keyed:<5} {scaled}{statistics.median(shares):.1%} of raw PostgreSQL "
                 f"({min(shares):.1%}–{max(shares):.1%})"
             )
     print(f"pg_stat_activity, {connections}-connection direct run without a key, round 1 (every 50 ms):")
