@@ -96,7 +96,10 @@ class Gateway:
     async def lifespan(self, _app: Starlette) -> AsyncIterator[None]:
         configure_logging("gateway")
         self.db = Database(
-            self.database_url or resolve_url(self.settings), pool_size=4, role=self.settings.db_role
+            # Sign-in, the deny-list refresh and readiness only: a few connections are plenty.
+            self.database_url or resolve_url(self.settings),
+            pool_size=min(4, self.settings.db_pool_size),
+            role=self.settings.db_role,
         )
         self.revoked = RevocationList(self.db.engine, self.settings.revocation_cache_seconds)
         self.verifier = TokenVerifier(self.settings, self.keys, self.revoked.contains)

@@ -20,7 +20,7 @@ import httpx
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
-from jiuzhu import demo
+from jiuzhu import demo, pools
 from jiuzhu.supervisor import Supervised, stop_all
 from services.common.auth.keys import KeyStore
 from services.common.auth.tokens import ROLES, mint
@@ -218,9 +218,16 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     try:
+        replicas = args.replicas or settings.replicas
+        workers = args.workers or settings.workers
+        processes = len(SERVICES) * replicas * workers + 1  # and the gateway's one
+        allowed = asyncio.run(_with_connection(db.url, pools.allowed_connections))
+        pool = pools.pool_share(allowed, processes, settings.db_pool_size)
+        if pool < pools.MIN_POOL:  # before anything is migrated, seeded or started
+            _err(pools.too_few(pool, processes, allowed))
+            return 1
         migrate(db.url)
         seeded = asyncio.run(_seed(db.url, only_if_empty=True, settings=settings))
-        replicas = args.replicas or settings.replicas
         # Service i's replica r listens on port + 1 + 3r + i: one replica is the familiar 8001–8003.
         ports = {
             name: [args.port + 1 + 3 * r + i for r in range(replicas)] for i, (name, _) in enumerate(SERVICES)
@@ -229,6 +236,7 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
             **os.environ,
             "DATABASE_URL": db.url,
             "JIUZHU_DATA_DIR": str(data_dir),
+            "JIUZHU_DB_POOL_SIZE": str(pool),
             **{
                 f"JIUZHU_UPSTREAM_{name.upper()}": ",".join(f"http://127.0.0.1:{p}" for p in taken)
                 for name, taken in ports.items()
@@ -242,7 +250,6 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
             ),
             ("gateway", "gateway.app:create_app", args.port),
         ]
-        workers = args.workers or settings.workers
         for name, factory, port in apps:
             # Each service runs several worker processes on one socket, so a deployment uses its
             # cores. The gateway stays one process: its rate limits, sign-in limits and metrics
@@ -277,6 +284,7 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
         out("\n".join(seeded.lines))
         out(f"\nJiuzhu gateway  {base}    (ready: {base}/readyz, API document: {base}/docs)")
         out(f"  services run {workers} worker process(es) each (--workers, JIUZHU_WORKERS)")
+        out(f"  each process keeps at most {pool} database connections (the server allows {allowed})")
         if replicas > 1:
             out(f"  and {replicas} replicas each (--replicas, JIUZHU_REPLICAS), spread by the gateway")
         for name, taken in ports.items():

@@ -102,7 +102,10 @@ class Settings(BaseSettings):
         "ledger); the connecting user must be a member. None: the connecting user's own privileges",
     )
     db_pool_size: int = Field(
-        10, description="connections per service process (and as many again in overflow)"
+        8,
+        ge=1,
+        description="database connections each process keeps at most (no overflow); `jiuzhu up` gives "
+        "each fewer when its processes would not all fit within the server's max_connections",
     )
     db_idle_in_transaction_timeout: int = Field(
         60,
