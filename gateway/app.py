@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import os
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -13,7 +14,8 @@ from typing import Any
 import aiohttp
 import httpx
 from httpx_aiohttp import AiohttpTransport
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 from starlette.applications import Starlette
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
@@ -21,9 +23,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from gateway import openapi, proxy, replicas, routing
+from gateway import openapi, proxy, replicas, routing, shared
 from gateway.frontdoor import FrontDoor, Metrics
-from gateway.limits import TokenBuckets, body_limit, retry_after
+from gateway.limits import body_limit, retry_after
 from gateway.replicas import Replicas
 from gateway.signin import SignIn
 from services.common import problems, swagger
@@ -73,9 +75,12 @@ class Gateway:
         }
         self.keys = CachedPublicKeys(KeyStore(settings.keys_dir), settings.key_reload_interval)
         self.metrics = Metrics()
-        self.per_sub = TokenBuckets(settings.rate_per_sub, settings.burst_per_sub)
+        shared_dir = settings.gateway_shared_dir  # several worker processes, one set of limits
+        self.per_sub = shared.buckets(shared_dir, "per-sub", settings.rate_per_sub, settings.burst_per_sub)
         # Public routes need no token, so the only key a stranger brings is its address.
-        self.per_address = TokenBuckets(settings.public_rate, settings.public_burst)
+        self.per_address = shared.buckets(
+            shared_dir, "public-per-address", settings.public_rate, settings.public_burst
+        )
         self._document: dict[str, Any] | None = None
         self.ops = Starlette(
             routes=[
@@ -101,19 +106,24 @@ class Gateway:
             pool_size=min(4, self.settings.db_pool_size),
             role=self.settings.db_role,
         )
-        self.revoked = RevocationList(self.db.engine, self.settings.revocation_cache_seconds)
+        shared_dir = self.settings.gateway_shared_dir
+        self.revoked = RevocationList(
+            self.db.engine,
+            self.settings.revocation_cache_seconds,
+            shared.SharedCounter(shared_dir / "revocations") if shared_dir else None,
+        )
         self.verifier = TokenVerifier(self.settings, self.keys, self.revoked.contains)
         self.signin = SignIn(self.settings, self.db.engine, self.verifier, self.revoked, self.clock)
         # httpx's API on aiohttp's connection pool: httpcore's pool cost ~1 ms of CPU per request at
         # 64 concurrent requests (measured with py-spy, bench/README.md); aiohttp's about a tenth.
         # The proxy talks to the transport itself, below httpx.AsyncClient: a client keeps a cookie
         # jar, and cookies one user's answer set must never ride along on another user's request.
-        shared = AiohttpTransport(client=_cookieless_session)
+        pooled = AiohttpTransport(client=_cookieless_session)
         self.transports: dict[str, httpx.AsyncBaseTransport] = {
-            base: self.mounts.get(base, shared) for pool in self.upstreams.values() for base in pool.bases
+            base: self.mounts.get(base, pooled) for pool in self.upstreams.values() for base in pool.bases
         }
         self.client = httpx.AsyncClient(  # ops only: readiness and the API documents
-            transport=shared, mounts=self.mounts or None, timeout=5.0, follow_redirects=False
+            transport=pooled, mounts=self.mounts or None, timeout=5.0, follow_redirects=False
         )
         try:
             yield
@@ -216,7 +226,12 @@ class Gateway:
             allowed = request.client is not None and request.client.host in ("127.0.0.1", "::1", "localhost")
         if not allowed:
             return problems.render(request, not_found())
-        return Response(generate_latest(self.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+        registry = self.metrics.registry
+        if multiprocess_dir := os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            # Several workers: each writes its figures to that directory, and this sums them all.
+            registry = CollectorRegistry()
+            MultiProcessCollector(registry, path=multiprocess_dir)  # type: ignore[no-untyped-call]
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     async def openapi_json(self, request: Request) -> Response:
         if self._document is None:

@@ -6,8 +6,28 @@ import math
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import Protocol
 
 MIB = 1024 * 1024
+
+
+class Buckets(Protocol):
+    def take(self, key: str) -> float:
+        """0 when the request may pass; else the seconds until it could (for ``Retry-After``)."""
+        ...
+
+
+def take_one(tokens: float, last: float, now: float, rate: float, burst: int) -> tuple[float, float]:
+    """One request from a bucket that held ``tokens`` at ``last``: (tokens left, seconds to wait).
+
+    A bucket that makes no sense (tokens out of range, or last seen after now: a clock that
+    restarted) is taken as a full one."""
+    if not 0.0 <= tokens <= burst or last > now:
+        tokens, last = float(burst), now
+    tokens = min(float(burst), tokens + (now - last) * rate)
+    if tokens >= 1.0:
+        return tokens - 1.0, 0.0
+    return tokens, (1.0 - tokens) / rate
 
 
 class TokenBuckets:
@@ -27,12 +47,7 @@ class TokenBuckets:
         """0 when the request may pass; else the seconds until it could (for ``Retry-After``)."""
         now = self.clock()
         tokens, last = self._buckets.pop(key, (float(self.burst), now))
-        tokens = min(float(self.burst), tokens + (now - last) * self.rate)
-        wait = 0.0
-        if tokens >= 1.0:
-            tokens -= 1.0
-        else:
-            wait = (1.0 - tokens) / self.rate
+        tokens, wait = take_one(tokens, last, now, self.rate, self.burst)
         self._buckets[key] = (tokens, now)
         if len(self._buckets) > self.max_keys:
             self._buckets.popitem(last=False)

@@ -18,8 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from gateway import shared
 from gateway.accounts import verify_secret
-from gateway.limits import TokenBuckets, retry_after
+from gateway.limits import retry_after
 from services.common.auth.keys import KeyStore
 from services.common.auth.revocation import RevocationList
 from services.common.auth.tokens import Principal, TokenVerifier, mint
@@ -58,7 +59,9 @@ class SignIn:
         self.revoked = revoked
         self.clock = clock
         self.keys = KeyStore(settings.keys_dir)
-        self.per_address = TokenBuckets(settings.signin_rate, settings.signin_burst)
+        self.per_address = shared.buckets(
+            settings.gateway_shared_dir, "signin-per-address", settings.signin_rate, settings.signin_burst
+        )
 
     async def token(self, request: Request) -> Response:
         address = request.client.host if request.client else "-"

@@ -20,6 +20,7 @@ import httpx
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
+from gateway import shared
 from jiuzhu import demo, pools
 from jiuzhu.supervisor import Supervised, stop_all
 from services.common.auth.keys import KeyStore
@@ -220,7 +221,7 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
     try:
         replicas = args.replicas or settings.replicas
         workers = args.workers or settings.workers
-        processes = len(SERVICES) * replicas * workers + 1  # and the gateway's one
+        processes = (len(SERVICES) * replicas + 1) * workers  # the gateway's workers too
         allowed = asyncio.run(_with_connection(db.url, pools.allowed_connections))
         pool = pools.pool_share(allowed, processes, settings.db_pool_size)
         if pool < pools.MIN_POOL:  # before anything is migrated, seeded or started
@@ -242,6 +243,7 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
                 for name, taken in ports.items()
             },
         }
+        gateway_env = {**env, **shared.fresh_directory(data_dir / "run" / "gateway")}
         apps = [
             *(
                 (name if replicas == 1 else f"{name}#{r + 1}", factory, ports[name][r])
@@ -251,10 +253,10 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
             ("gateway", "gateway.app:create_app", args.port),
         ]
         for name, factory, port in apps:
-            # Each service runs several worker processes on one socket, so a deployment uses its
-            # cores. The gateway stays one process: its rate limits, sign-in limits and metrics
-            # live in its memory and must see every request (it costs ~1 ms of CPU a request).
-            scale = ["--workers", str(workers)] if name != "gateway" and workers > 1 else []
+            # Each service, and the gateway, runs several worker processes on one socket, so a
+            # deployment uses its cores. The gateway's workers share their limits, revocations and
+            # metrics through files in one directory (gateway/shared.py).
+            scale = ["--workers", str(workers)] if workers > 1 else []
             # A service keeps idle connections longer than the gateway's pool does (30 s, gateway/app.py), so
             # the gateway always closes first: a service closing one just as the gateway reuses it
             # would turn a POST into a 502.
@@ -275,7 +277,7 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
                 *scale,
                 *keep,
             ]
-            services.append(Supervised(name, cmd, env))
+            services.append(Supervised(name, cmd, gateway_env if name == "gateway" else env))
             services[-1].start(time.monotonic())
         base = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}"  # noqa: S104
         if not _wait_ready(f"{base}/readyz", [s.proc for s in services if s.proc is not None]):
@@ -283,7 +285,7 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
             return 1
         out("\n".join(seeded.lines))
         out(f"\nJiuzhu gateway  {base}    (ready: {base}/readyz, API document: {base}/docs)")
-        out(f"  services run {workers} worker process(es) each (--workers, JIUZHU_WORKERS)")
+        out(f"  services and gateway run {workers} worker process(es) each (--workers, JIUZHU_WORKERS)")
         out(f"  each process keeps at most {pool} database connections (the server allows {allowed})")
         if replicas > 1:
             out(f"  and {replicas} replicas each (--replicas, JIUZHU_REPLICAS), spread by the gateway")

@@ -22,8 +22,8 @@ SERVICES = 3
         (HEADROOM + 7 * 8, 7, 8, 8),  # exactly fits: each gets what it asks for
         (HEADROOM + 7 * 8 - 1, 7, 8, 7),  # one short: each gets one fewer
         (HEADROOM + 7 * 8 + 6, 7, 8, 8),  # room to spare: never more than asked
-        (97, 13, 8, 7),  # 4 workers a service, PostgreSQL's defaults (100, 3 reserved)
-        (97, 193, 8, 0),  # 8 replicas of 8 workers: nothing left to share
+        (97, 16, 8, 5),  # 4 workers a service and the gateway, PostgreSQL's defaults (100, 3 reserved)
+        (97, 200, 8, 0),  # 8 replicas of 8 workers, and 8 gateway workers: nothing left
         (HEADROOM, 1, 8, 0),
         (HEADROOM - 1, 1, 8, 0),  # a server smaller than the headroom
     ],
@@ -34,7 +34,7 @@ def test_pool_share(allowed: int, processes: int, wanted: int, share: int) -> No
 
 def test_the_defaults_fit_postgresqls_default_server(tmp_path: Path) -> None:
     """100 connections, 3 of them reserved: the most workers the defaults start get 2 or more each."""
-    processes = SERVICES * default_workers(64) + 1
+    processes = (SERVICES + 1) * default_workers(64)  # the gateway's workers too
     share = pool_share(97, processes, Settings(data_dir=tmp_path).db_pool_size)
     assert share >= MIN_POOL and share * processes <= 97 - HEADROOM
 
@@ -63,6 +63,6 @@ def test_up_refuses_more_processes_than_the_server_accepts(db_url: str, tmp_path
         timeout=60,
     )
     assert done.returncode == 1
-    assert "193 processes would get 0 database connection(s) each" in done.stderr
+    assert "200 processes would get 0 database connection(s) each" in done.stderr
     assert "--workers or --replicas" in done.stderr
     assert "Jiuzhu gateway" not in done.stdout  # nothing was started

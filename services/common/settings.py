@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     )
     external_jwks_refresh: float = Field(60.0, description="min seconds between JWKS fetches on unknown kid")
     revocation_cache_seconds: float = Field(2.0, description="how stale the shared deny-list may be")
+    gateway_shared_dir: Path | None = Field(
+        None,
+        description="directory through which the gateway's worker processes share their rate limits and "
+        "revocations (`jiuzhu up` sets it); unset: one process keeps them in memory",
+    )
     verified_token_cache: int = Field(10_000, description="verified tokens kept in memory (0 disables)")
 
     upstream_staffing: str = "http://127.0.0.1:8001"

@@ -93,8 +93,8 @@ def test_up_serves_through_the_gateway_and_stops_cleanly() -> None:
     proc = _start(data_dir, port)
     try:
         _wait_ready(f"{base}/readyz", proc)
-        # Each service runs two worker processes under its uvicorn; the gateway runs one process.
-        expected = [("services.staffing_api.app", 2), ("services.penalty_api.app", 2), ("gateway.app", 0)]
+        # Each service, and the gateway, runs two worker processes under its uvicorn.
+        expected = [("services.staffing_api.app", 2), ("services.penalty_api.app", 2), ("gateway.app", 2)]
         for factory, workers in expected:
             (server,) = [
                 p for p in psutil.Process(proc.pid).children() if any(factory in part for part in p.cmdline())
@@ -184,7 +184,7 @@ def test_up_serves_through_the_gateway_and_stops_cleanly() -> None:
     output = proc.stdout.read() if proc.stdout else ""
     assert alive == [], "orphan processes after SIGTERM"
     assert "province_admin @ 53" in output and "/docs" in output
-    assert "services run 2 worker process(es) each" in output
+    assert "services and gateway run 2 worker process(es) each" in output
     assert "staffing exited with code -9; restarting in 1 s" in output
     assert "restarting staffing (restart 1)" in output
     assert "demo-county" in output and password in output
