@@ -26,20 +26,6 @@ class Ticks:
         return self.t
 
 
-def test_token_bucket() -> None:
-    ticks = Ticks()
-    bucket = TokenBuckets(rate=20, burst=40, clock=ticks)
-    assert [bucket.take("a") for _ in range(40)] == [0.0] * 40
-    assert bucket.take("a") == pytest.approx(0.05)
-    assert bucket.take("b") == 0.0  # one bucket per key
-    ticks.t += 0.05
-    assert bucket.take("a") == 0.0
-    assert bucket.take("a") > 0
-    ticks.t += 10
-    assert [bucket.take("a") for _ in range(40)] == [0.0] * 40  # refills up to the burst, not beyond
-    assert bucket.take("a") > 0
-
-
 async def test_rate_limit_per_sub_and_recovery(stack: Stack, tokens: Tokens) -> None:
     ticks = Ticks()
     stack.app.gateway.per_sub = TokenBuckets(rate=20, burst=40, clock=ticks)
