@@ -32,11 +32,18 @@ def test_pool_share(allowed: int, processes: int, wanted: int, share: int) -> No
     assert pool_share(allowed, processes, wanted) == share
 
 
-def test_the_defaults_fit_postgresqls_default_server(tmp_path: Path) -> None:
-    """100 connections, 3 of them reserved: the most workers the defaults start get 2 or more each."""
-    processes = (SERVICES + 1) * default_workers(64)  # the gateway's workers too
+def test_the_most_workers_the_defaults_start_still_get_a_pool(tmp_path: Path) -> None:
+    """PostgreSQL's default server (100, 3 reserved) and 4 workers for each service and the gateway:
+    5 connections each, the figure the README gives, and never below the minimum."""
+    processes = (SERVICES + 1) * default_workers(64)
     share = pool_share(97, processes, Settings(data_dir=tmp_path).db_pool_size)
-    assert share >= MIN_POOL and share * processes <= 97 - HEADROOM
+    assert (processes, share) == (16, 5) and share >= MIN_POOL
+
+
+def test_a_small_stack_keeps_the_pool_it_asks_for(tmp_path: Path) -> None:
+    wanted = Settings(data_dir=tmp_path).db_pool_size
+    assert wanted == 8  # the README's figure
+    assert pool_share(97, (SERVICES + 1) * 2, wanted) == wanted  # two cores: 8 processes
 
 
 async def test_allowed_connections_leave_out_the_reserved_slots(engine: AsyncEngine) -> None:
