@@ -93,8 +93,10 @@ class SharedTokenBuckets:
         # Python's hash() differs from process to process; BLAKE2 is the same in every worker.
         digest = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "little") or 1
         home = digest & (self.slots - 1)
-        now = self.clock()
         with self.file.locked() as table:
+            # Read under the lock: a time taken before it could be older than the ``last`` another
+            # worker wrote while this one waited, and that bucket would look like nonsense (full).
+            now = self.clock()
             at, tokens, last = self._slot(table, digest, home, now)
             tokens, wait = take_one(tokens, last, now, self.rate, self.burst)
             _SLOT.pack_into(table, at, digest, tokens, now)
