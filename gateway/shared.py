@@ -35,7 +35,8 @@ _COUNTER = struct.Struct("=Q")
 
 
 class MappedFile:
-    """A file of ``size`` bytes mapped into this process, with a lock every mapping process shares."""
+    """A file of ``size`` bytes mapped into this process, with a lock every mapping process shares.
+    It stays mapped for the life of the worker: the kernel unmaps it, and frees its lock, on exit."""
 
     def __init__(self, path: Path, size: int) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -57,10 +58,6 @@ class MappedFile:
     def locked(self) -> Iterator[mmap.mmap]:
         with self.locked_fd():
             yield self.map
-
-    def close(self) -> None:
-        self.map.close()
-        os.close(self.fd)
 
 
 class SharedTokenBuckets:
@@ -117,9 +114,6 @@ class SharedTokenBuckets:
         assert stalest is not None  # noqa: S101 - probe >= 1
         return stalest[1], float(self.burst), now
 
-    def close(self) -> None:
-        self.file.close()
-
 
 class SharedCounter:
     """A number every worker reads without a lock and moves on under the file's lock."""
@@ -135,9 +129,6 @@ class SharedCounter:
     def bump(self) -> None:
         with self.file.locked() as counter:
             _COUNTER.pack_into(counter, 0, (_COUNTER.unpack_from(counter, 0)[0] + 1) % (1 << 64))
-
-    def close(self) -> None:
-        self.file.close()
 
 
 def buckets(shared_dir: Path | None, name: str, rate: float, burst: int) -> Buckets:
