@@ -79,8 +79,8 @@ class SharedTokenBuckets:
         slots: int = 1 << 17,
         probe: int = 8,
     ) -> None:
-        if slots & (slots - 1) or probe > slots:
-            raise ValueError("slots must be a power of two, and at least probe")
+        if slots & (slots - 1) or not 1 <= probe <= slots:
+            raise ValueError("slots must be a power of two, and probe between 1 and slots")
         self.rate, self.burst, self.clock = rate, burst, clock
         self.slots, self.probe = slots, probe
         self.file = MappedFile(path, slots * _SLOT.size)

@@ -109,9 +109,11 @@ def test_a_bucket_that_makes_no_sense_starts_full(tokens: float, last: float, tm
     assert table.take("a") > 0
 
 
-def test_slots_must_be_a_power_of_two(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("slots", "probe"), [(6, 4), (8, 0), (8, 9)])
+def test_the_table_shape_is_checked(slots: int, probe: int, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="power of two"):
-        SharedTokenBuckets(tmp_path / "t", rate=1, burst=1, slots=6)
+        SharedTokenBuckets(tmp_path / "t", rate=1, burst=1, slots=slots, probe=probe)
+    assert SharedTokenBuckets(tmp_path / "u", rate=1, burst=1, slots=8, probe=8).take("a") == 0.0
 
 
 async def test_a_revocation_in_one_worker_counts_in_the_others_at_once(
