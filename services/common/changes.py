@@ -47,6 +47,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.auth.tokens import Principal
+from services.common.database import Statement, driver
 from services.common.errors import invalid
 
 PENDING = "jiuzhu.pending_events"
@@ -87,7 +88,8 @@ FLUSH_TYPES = (
     bindparam("events", type_=JSONB),
     bindparam("offset", type_=BigInteger),
 )
-_FLUSH = text(f"WITH {flush_ctes()} SELECT 1").bindparams(*FLUSH_TYPES)
+# Run on the driver connection (``database.Statement``): every write of every service ends with it.
+_FLUSH = Statement(text(f"WITH {flush_ctes()} SELECT 1").bindparams(*FLUSH_TYPES))
 
 
 def feed_horizon() -> ColumnElement[int]:
@@ -162,5 +164,4 @@ async def flush_events(session: AsyncSession) -> None:
     nothing here is locked or shared, so ``TransactionalRoute`` calls it just before ``COMMIT``)."""
     if not has_pending(session):
         return
-    conn = await session.connection()
-    await conn.execute(_FLUSH, take_pending(session))
+    await _FLUSH.execute(await driver(session), take_pending(session))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -113,10 +114,13 @@ def http_error(exc: StarletteHTTPException) -> DomainError:
     return DomainError(code, zh, en, status=exc.status_code, headers=dict(exc.headers or {}))
 
 
-def data_error(exc: DBAPIError) -> DomainError | None:
+def data_error(exc: DBAPIError | asyncpg.PostgresError) -> DomainError | None:
     """PostgreSQL's class 22 (data exception: a NUL character in text, a number out of range …) is
-    the client's value, not our fault: a 422 that names no column, value or SQL."""
-    sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    the client's value, not our fault: a 422 that names no column, value or SQL. The error comes
+    wrapped by SQLAlchemy, or straight from asyncpg for the statements the shared layer runs on the
+    driver connection (``database.Statement``) and for ``COMMIT``."""
+    orig = exc if isinstance(exc, asyncpg.PostgresError) else exc.orig
+    sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
     if sqlstate == "55P03":  # lock_not_available: lock_timeout passed behind another transaction
         return DomainError(
             "DATABASE_BUSY", "数据正被其他操作锁定，请稍后重试", "The data is locked elsewhere; retry",
@@ -147,7 +151,7 @@ def to_domain_error(exc: Exception) -> DomainError | None:
     """Any exception a client may see described; None for the unexpected (a 500)."""
     if isinstance(exc, DomainError):
         return exc
-    if isinstance(exc, DBAPIError):
+    if isinstance(exc, DBAPIError | asyncpg.PostgresError):
         return data_error(exc)
     if isinstance(exc, RequestValidationError):
         return validation_error(exc)
@@ -175,5 +179,7 @@ def install(app: FastAPI) -> None:
             raise exc
         return render(request, exc)
 
-    for exc_type in (DomainError, RequestValidationError, StarletteHTTPException, DBAPIError):
+    for exc_type in (
+        DomainError, RequestValidationError, StarletteHTTPException, DBAPIError, asyncpg.PostgresError,
+    ):  # fmt: skip
         app.add_exception_handler(exc_type, handler)

@@ -8,8 +8,8 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.common.idempotency import lock_key
 from services.common.models import AuditEvent, Event, IdempotencyKey, Region
-from services.common.transaction import lock_key
 from tests.conftest import Tokens
 
 BODY = {"code": "530102980", "name": "幂等街道"}
@@ -163,7 +163,7 @@ async def test_4xx_under_a_key_leaves_no_audit_row_or_event(
 def _hash(body: dict[str, str]) -> str:
     import json
 
-    from services.common.transaction import body_hash
+    from services.common.idempotency import body_hash
 
     return body_hash("application/json", json.dumps(body).encode())
 

@@ -210,7 +210,8 @@ async def test_an_event_waits_for_every_earlier_writer(
         "data": {},
     }
     async with engine.connect() as slow:
-        await slow.execute(_FLUSH, {"audit": [], "events": [early], "offset": 0})  # xid taken, not committed
+        # The xid is taken, and not committed.
+        await slow.execute(_FLUSH.clause, {"audit": [], "events": [early], "offset": 0})
         r = await api.post(
             "/api/v1/regions",
             json={"code": "530102974", "name": "后到"},
@@ -225,7 +226,7 @@ async def test_an_event_waits_for_every_earlier_writer(
     assert served[0]["id"] < served[1]["id"]
     # A writer that rolls back leaves no gap the reader would wait on.
     async with engine.connect() as aborted:
-        await aborted.execute(_FLUSH, {"audit": [], "events": [early], "offset": 0})
+        await aborted.execute(_FLUSH.clause, {"audit": [], "events": [early], "offset": 0})
         await aborted.rollback()
     r = await api.post(
         "/api/v1/regions",

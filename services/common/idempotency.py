@@ -1,0 +1,159 @@
+"""``Idempotency-Key``: the key's scope, its statements and its stored answers (README *Idempotency*).
+
+The flow — claim, work, answer, all in the request's one transaction — is ``transaction.py``'s; this
+module holds what it is made of. The statements on the path every keyed write takes (the claim and
+the answer) are ``database.Statement``s, run on the driver connection; the rest (a replay, a 4xx
+stored after its work was rolled back) run through SQLAlchemy like any other statement.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from fastapi import Response
+from sqlalchemy import BigInteger, LargeBinary, bindparam, func, select, text, update
+from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.common.database import Statement
+from services.common.errors import DomainError, conflict, invalid
+from services.common.models import IdempotencyKey
+
+KEY_MAX = 200
+REPLAYED_HEADERS = ("content-type", "location", "etag")
+SCOPE = ("service", "sub", "method", "route", "key")
+
+
+def body_hash(content_type: str, body: bytes) -> str:
+    """SHA-256 of canonical JSON (sorted keys) for JSON bodies, of the raw bytes otherwise."""
+    if content_type.split(";")[0].strip().lower().endswith("json"):
+        try:
+            canonical = json.dumps(
+                json.loads(body), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+            )
+            return hashlib.sha256(canonical.encode()).hexdigest()
+        except ValueError:
+            pass
+    return hashlib.sha256(body).hexdigest()
+
+
+def lock_key(scope: dict[str, str]) -> int:
+    """The advisory lock of one idempotency scope: 64 bits of its SHA-256 (a collision would only
+    make two unrelated requests take turns)."""
+    raw = "\x1f".join(scope[k] for k in SCOPE)
+    return int.from_bytes(hashlib.sha256(raw.encode()).digest()[:8], "big", signed=True)
+
+
+def valid_key(key: str) -> bool:
+    return 1 <= len(key) <= KEY_MAX and all(33 <= ord(c) <= 126 for c in key)
+
+
+def invalid_key() -> DomainError:
+    return invalid(
+        "INVALID_IDEMPOTENCY_KEY",
+        "Idempotency-Key 须为 1–200 个可见 ASCII 字符",
+        "Idempotency-Key must be 1-200 visible ASCII characters",
+    )
+
+
+def in_progress() -> DomainError:
+    return conflict(
+        "REQUEST_IN_PROGRESS",
+        "相同 Idempotency-Key 的请求正在处理，请稍后重试",
+        "A request with this Idempotency-Key is still in progress; retry later",
+        headers={"Retry-After": "1"},
+    )
+
+
+def reused() -> DomainError:
+    return invalid(
+        "IDEMPOTENCY_KEY_REUSED",
+        "该 Idempotency-Key 已用于另一请求体",
+        "This Idempotency-Key was used with a different body",
+    )
+
+
+# One round trip for a new key: take the scope's lock without waiting and, if taken, insert the
+# claim. ``ON CONFLICT`` sees a committed answer even when this statement's snapshot predates it.
+CLAIM = Statement(
+    text(
+        """
+        WITH attempt AS (SELECT pg_try_advisory_xact_lock(:lock) AS locked),
+        claim AS (
+            INSERT INTO idempotency_keys (service, sub, method, route, key, request_hash, state)
+            SELECT :service, :sub, :method, :route, :key, :request_hash, 'in_progress'
+            FROM attempt WHERE locked
+            ON CONFLICT ON CONSTRAINT uq_idempotency_scope DO NOTHING
+            RETURNING id
+        )
+        SELECT attempt.locked, (SELECT id FROM claim) AS claimed FROM attempt
+        """
+    ).bindparams(bindparam("lock", type_=BigInteger))
+)
+# The answer, into the claim made by this transaction.
+COMPLETE = Statement(
+    update(IdempotencyKey)
+    .where(IdempotencyKey.id == bindparam("claimed"))
+    .values(
+        state="completed",
+        response_status=bindparam("response_status"),
+        response_headers=bindparam("response_headers", type_=JSONB),
+        response_body=bindparam("response_body", type_=LargeBinary),
+        completed_at=func.now(),
+    )
+)
+# The scope's lock taken again, waiting (a 4xx stored after its work was rolled back).
+LOCK = select(func.pg_advisory_xact_lock(bindparam("lock", type_=BigInteger)))
+_LOOKUP = select(
+    IdempotencyKey.state,
+    IdempotencyKey.request_hash,
+    IdempotencyKey.response_status,
+    IdempotencyKey.response_headers,
+    IdempotencyKey.response_body,
+).where(*(getattr(IdempotencyKey, c) == bindparam(c) for c in SCOPE))
+_ANSWER = ("request_hash", "response_status", "response_headers", "response_body")
+STORE = (
+    insert(IdempotencyKey)
+    .values(
+        {**{c: bindparam(c) for c in (*SCOPE, *_ANSWER)}, "state": "completed", "completed_at": func.now()}
+    )
+    .on_conflict_do_update(
+        constraint="uq_idempotency_scope",
+        set_={
+            **{c: getattr(insert(IdempotencyKey).excluded, c) for c in _ANSWER},
+            "state": "completed",
+            "completed_at": func.now(),
+        },
+    )
+)
+
+
+async def stored_answer(conn: AsyncConnection, scope: dict[str, str], digest: str) -> Response | None:
+    """The answer already stored for this key (replayed), 422 if it was for another body, or None."""
+    row = (await conn.execute(_LOOKUP, scope)).one_or_none()
+    if row is None or row.state != "completed":
+        return None
+    if row.request_hash != digest:
+        raise reused()
+    return _replay(row)
+
+
+def answer(response: Response) -> dict[str, Any]:
+    """What is stored of a response: its status, the headers a replay repeats, its body."""
+    headers = {k: v for k, v in response.headers.items() if k in REPLAYED_HEADERS}
+    return {
+        "response_status": response.status_code,
+        "response_headers": headers,
+        "response_body": bytes(response.body),
+    }
+
+
+def _replay(row: Any) -> Response:
+    headers = dict(row.response_headers or {})
+    headers["Idempotent-Replayed"] = "true"
+    media_type = headers.pop("content-type", None)
+    return Response(
+        row.response_body or b"", status_code=row.response_status, headers=headers, media_type=media_type
+    )
