@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.common.auth.deps import scope_filter
 from services.common.auth.tokens import Principal
 from services.common.changes import FLUSH_TYPES, flush_ctes, take_pending
+from services.common.database import Statement, driver
 from services.common.models import Establishment, Region, RegionStats
 from services.common.pagination import PageParams, paginate
 
@@ -28,9 +29,11 @@ async def exists(session: AsyncSession, code: str) -> bool:
 _NEW_REGION = ("code", "name", "level", "kind", "parent_code", "directly_administered")
 # Built once (building a statement costs a write as much CPU as running it): the row is inserted
 # when its code is free and its parent exists, and the audit row and event queued for it go in with
-# it — or nothing at all is written. One statement, the request's only write (``single_write``).
-_CREATE = text(
-    f"""
+# it — or nothing at all is written. One statement, the request's only write (``single_write``), run on
+# the driver connection (``database.Statement``): it is the whole of a new region's work.
+_CREATE = Statement(
+    text(
+        f"""
     WITH ins AS (
         INSERT INTO regions ({", ".join(_NEW_REGION)})
         SELECT :code, :name, :level, :kind, :parent_code, :directly_administered
@@ -40,14 +43,15 @@ _CREATE = text(
     ), {flush_ctes(after="ins")}
     SELECT code FROM ins
     """  # noqa: S608 - fixed SQL: the module's column names and the feed's own CTEs, never input
-).bindparams(*(bindparam(c, type_=Region.__table__.c[c].type) for c in _NEW_REGION), *FLUSH_TYPES)
+    ).bindparams(*(bindparam(c, type_=Region.__table__.c[c].type) for c in _NEW_REGION), *FLUSH_TYPES)
+)
 
 
 async def create(session: AsyncSession, region: dict[str, Any]) -> bool:
     """Insert the region with the changes queued for it (``record_change`` first); False when its
     code was taken or its parent is missing — nothing written — and the caller asks which."""
     values = {c: region[c] for c in _NEW_REGION} | take_pending(session)
-    return (await session.execute(_CREATE, values)).first() is not None
+    return await _CREATE.fetchrow(await driver(session), values) is not None
 
 
 async def levels(session: AsyncSession, codes: Iterable[str], principal: Principal) -> dict[str, str]:
