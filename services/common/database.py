@@ -134,7 +134,13 @@ class Statement:
     write runs four such statements. The SQL, the order of its parameters and their conversion (the
     declared types' own bind processors: JSON is serialised as SQLAlchemy would) all come from the
     statement's compilation, so it is declared once, in SQLAlchemy, like any other. Rows come back
-    as asyncpg records, JSON columns as text."""
+    as asyncpg records, JSON columns as text.
+
+    When to use one: a fixed statement that every request of a write path runs — the shared layer's
+    (the idempotency claim and answer, the audit rows and events) and a route whose whole work is one
+    statement (a new region). Everything else goes through the session: a read, an ORM write, a
+    statement built per request. Its errors are asyncpg's own, which ``problems`` describes like
+    SQLAlchemy's."""
 
     __slots__ = ("_convert", "_defaults", "_names", "clause", "sql")
 

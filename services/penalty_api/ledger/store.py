@@ -10,10 +10,11 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Numeric, Row, String, TextClause, bindparam, func, select, text
+from sqlalchemy import BigInteger, DateTime, Numeric, Row, String, bindparam, func, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.common.database import Statement, driver
 from services.common.models import Contract, LedgerEntry, LedgerHead, Violation
 from services.penalty_api.ledger import rules
 
@@ -77,9 +78,11 @@ def chained(*, violation_id: str = ":violation_id", rows: str = "head") -> str:
     )"""  # noqa: S608 - fixed SQL; the two pieces are the module's own, never input
 
 
-_APPEND = text(
-    f"WITH {HEAD_LOCKED}, {chained()} SELECT entry.seq, entry.hash FROM entry, moved"  # noqa: S608 - fixed SQL
-).bindparams(*APPEND_TYPES)
+_APPEND = Statement(
+    text(
+        f"WITH {HEAD_LOCKED}, {chained()} SELECT entry.seq, entry.hash FROM entry, moved"  # noqa: S608 - fixed SQL
+    ).bindparams(*APPEND_TYPES)
+)
 _NEW_HEAD = text(
     "INSERT INTO ledger_heads (contract_id, last_seq, last_hash) VALUES (:contract_id, 0, :genesis) "
     "ON CONFLICT (contract_id) DO NOTHING"
@@ -107,14 +110,17 @@ def entry_values(
     }  # fmt: skip
 
 
-async def chain(session: AsyncSession, statement: TextClause, values: dict[str, Any]) -> Row[Any]:
-    """Run a statement built on ``HEAD_LOCKED`` and ``chained``; the head's lock is held from here to
-    the commit, so nothing but the audit and events (or the statement's own ``flush_ctes``) and
-    COMMIT should follow it."""
-    row = (await session.execute(statement, values)).one_or_none()
+async def chain(session: AsyncSession, statement: Statement, values: dict[str, Any]) -> Any:
+    """Run a statement built on ``HEAD_LOCKED`` and ``chained`` (on the driver connection: every
+    deduction, reversal and settlement runs one) and return its row; the head's lock is held from
+    here to the commit, so nothing but the audit and events (or the statement's own ``flush_ctes``)
+    and COMMIT should follow it."""
+    row = await statement.fetchrow(await driver(session), values)
     if row is None:  # the contract's first entry: make its head, then chain
         await session.execute(_NEW_HEAD, {"contract_id": values["contract_id"], "genesis": rules.GENESIS})
-        row = (await session.execute(statement, values)).one()
+        row = await statement.fetchrow(await driver(session), values)
+        if row is None:
+            raise LookupError(values["contract_id"])  # a head made just above is there
     for loaded in list(session.identity_map.values()):  # the head changed below the ORM
         if isinstance(loaded, LedgerHead):
             session.expire(loaded)
@@ -124,7 +130,7 @@ async def chain(session: AsyncSession, statement: TextClause, values: dict[str, 
 async def append(session: AsyncSession, new: NewEntry, *, created_by: str, request_id: str) -> Chained:
     """Chain one entry onto its contract in one statement."""
     row = await chain(session, _APPEND, entry_values(new, created_by=created_by, request_id=request_id))
-    return Chained(int(row.seq), str(row.hash))
+    return Chained(int(row["seq"]), str(row["hash"]))
 
 
 async def settle(

@@ -16,6 +16,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from services.common.auth.deps import scope_filter
 from services.common.auth.tokens import Principal
 from services.common.changes import FLUSH_TYPES, flush_ctes, take_pending
+from services.common.database import Statement
 from services.common.models import Contract, Violation
 from services.common.pagination import PageParams, paginate
 from services.penalty_api.ledger import store as ledger
@@ -66,7 +67,7 @@ _VIOLATION_COLUMNS = (
     "serious_social_impact, status, base, multiplier, amount, ledger_seq, decided_on, reported_by, "
     "created_at, updated_at"
 )
-_CONFIRMED_NEW = text(
+_CONFIRMED_NEW = Statement(text(
     f"""
     WITH {ledger.HEAD_LOCKED}, v AS (
         INSERT INTO violations ({_VIOLATION_COLUMNS})
@@ -86,10 +87,10 @@ _CONFIRMED_NEW = text(
     bindparam("base", type_=Numeric(16, 2)), bindparam("multiplier", type_=Numeric(3, 2)),
     bindparam("occurred_on", type_=Date), bindparam("discovered_on", type_=Date),
     bindparam("decided_on", type_=Date),
-)  # fmt: skip
+))  # fmt: skip
 # A reported violation confirmed: the entry chained, the violation moved on, the audit and the event,
 # in one statement.
-_CONFIRMED = text(
+_CONFIRMED = Statement(text(
     f"""
     WITH {ledger.HEAD_LOCKED}, {ledger.chained()}, v AS (
         UPDATE violations
@@ -103,7 +104,7 @@ _CONFIRMED = text(
 ).bindparams(
     *ledger.APPEND_TYPES, *FLUSH_TYPES, bindparam("base", type_=Numeric(16, 2)),
     bindparam("multiplier", type_=Numeric(3, 2)), bindparam("decided_on", type_=Date),
-)  # fmt: skip
+))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,7 @@ async def report_confirmed(
     values.update(fields, base=d.base, multiplier=d.multiplier, decided_on=d.decided_on)
     values.update(take_pending(session))
     row = await ledger.chain(session, _CONFIRMED_NEW, values)
-    return int(row.version), int(row.seq)
+    return int(row["version"]), int(row["seq"])
 
 
 async def confirm(
@@ -140,7 +141,7 @@ async def confirm(
     row = await ledger.chain(session, _CONFIRMED, values)
     changed = {
         "status": "confirmed", "base": d.base, "multiplier": d.multiplier, "amount": d.amount,
-        "ledger_seq": int(row.seq), "decided_on": d.decided_on, "version": int(row.version),
+        "ledger_seq": int(row["seq"]), "decided_on": d.decided_on, "version": int(row["version"]),
         "updated_at": values["created_at"],
     }  # fmt: skip
     for name, value in changed.items():
