@@ -16,9 +16,11 @@ that many requests share is therefore a queue for all of them. So:
   itself (``changes.flush_ctes``), run as its own transaction (``transaction.single_write``), so the
   lock is held inside the database only — for the statement and its commit. A violation confirmed
   at once does this (``penalty_api/violations/store.py``: the violation, its ledger entry, the head,
-  the audit row and the event, the event's ledger seq filled in by the database); where other
-  statements must share the transaction (a keyed request, a reported violation confirmed under its
-  row's lock), the statement is the last before ``COMMIT``;
+  the audit row and the event, the event's ledger seq filled in by the database). That statement,
+  and what follows it under an ``Idempotency-Key`` (the stored answer, ``COMMIT``), run on the driver
+  connection (``database.Statement``): the least of the service's CPU between the lock and the
+  commit. Where other statements must share the transaction (a keyed request, a reported violation
+  confirmed under its row's lock), the statement is the last before ``COMMIT``;
 * never hold a lock, or a pooled connection, across anything but the database: no HTTP call, no
   password hash, no file I/O (sign-in checks Argon2 after its short transaction, ``gateway/signin.py``);
 * measure it: ``bench/writes.py`` samples ``pg_stat_activity`` — ``Lock:*`` waits and many

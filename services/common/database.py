@@ -137,8 +137,9 @@ class Statement:
     as asyncpg records, JSON columns as text.
 
     When to use one: a fixed statement that every request of a write path runs — the shared layer's
-    (the idempotency claim and answer, the audit rows and events) and a route whose whole work is one
-    statement (a new region). Everything else goes through the session: a read, an ORM write, a
+    (the idempotency claim and answer, the audit rows and events), a statement that is a route's
+    whole work (a new region), and a statement that takes a hot row's lock (the ledger's chained
+    entries, ``concurrency.py``). Everything else goes through the session: a read, an ORM write, a
     statement built per request. Its errors are asyncpg's own, which ``problems`` describes like
     SQLAlchemy's."""
 
@@ -149,7 +150,10 @@ class Statement:
         compiled = cast(SQLCompiler, statement.compile(dialect=_ASYNCPG))
         self.sql: str = compiled.string
         self._names: tuple[str, ...] = tuple(compiled.positiontup or ())
-        self._defaults: Mapping[str, Any] = compiled.params  # the statement's own literal values
+        # The statement's own literal values ('completed' …); a parameter without one must be given.
+        self._defaults: Mapping[str, Any] = {
+            n: v for n, v in compiled.params.items() if not compiled.binds[n].required
+        }
         self._convert = {n: compiled.binds[n].type.bind_processor(_ASYNCPG) for n in self._names}
 
     def args(self, values: Mapping[str, Any]) -> list[Any]:
