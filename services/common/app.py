@@ -98,7 +98,7 @@ def create_service_app(
         docs_url=None,
         redoc_url=None,
         # No OpenTelemetry here: left on, FastAPI asks the global providers on every request whether
-        # one was configured (~4 % of a write's CPU, py-spy). Metrics are the gateway's Prometheus.
+        # one was configured (a few per cent of a write's samples in py-spy). Metrics are Prometheus's.
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.router.routes.extend(swagger.routes("/openapi.json", f"{title} API"))

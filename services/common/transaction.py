@@ -68,9 +68,8 @@ log = logging.getLogger("jiuzhu.db")
 # Set on a session whose statements each commit as they run (a read, a ``single_write``).
 ALONE = "jiuzhu.statements_alone"
 # Set on a session whose transaction the shared layer begins (``_begin``) and ends (``_end``); while
-# one is open, its driver connection is kept here.
+# one is open, its driver connection is kept in ``session.info[DRIVER]``.
 OWN = "jiuzhu.own_transaction"
-OPEN = DRIVER
 READS = frozenset({"GET", "HEAD"})
 
 
@@ -94,7 +93,7 @@ def _begin(session: OrmSession, _transaction: SessionTransaction, connection: Sy
     if session.info.get(OWN) and not session.info.get(ALONE):
         conn: asyncpg.Connection = connection.connection.driver_connection
         await_only(conn.execute("BEGIN"))
-        session.info[OPEN] = conn
+        session.info[DRIVER] = conn
 
 
 async def _end(session: AsyncSession, command: str) -> None:
@@ -103,7 +102,7 @@ async def _end(session: AsyncSession, command: str) -> None:
     cancelled meanwhile), the connection is invalidated, not put back: the pool must never hand out
     one inside a transaction. A failed ``COMMIT`` is the request's error (nothing was committed); a
     failed ``ROLLBACK`` is only logged, and the request keeps its own answer or error."""
-    conn: asyncpg.Connection | None = session.info.pop(OPEN, None)
+    conn: asyncpg.Connection | None = session.info.pop(DRIVER, None)
     if conn is None:
         return
     try:
