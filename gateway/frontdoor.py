@@ -36,6 +36,7 @@ LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
 
 # Swagger UI: its own inline start-up script and styles, everything else from the gateway itself, so
 # the browser is told not to fetch from anywhere else.
+CLIENT_CLOSED = 499  # logged when the client disconnected before any answer
 DOCS_CSP = (
     b"default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
     b"img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'"
@@ -114,7 +115,7 @@ class FrontDoor:
         authenticated = any(k == b"authorization" for k, _ in scope["headers"])
         api = path.startswith(API_PREFIX)
         docs = path == "/docs" or path.startswith("/docs/")
-        status = 500
+        status = 0  # until an answer starts
 
         async def send_with_headers(message: Message) -> None:
             nonlocal status
@@ -136,7 +137,12 @@ class FrontDoor:
 
         try:
             await self.app(scope, receive, send_with_headers)
+        except BaseException:
+            status = status or 500
+            raise
         finally:
+            # Nothing answered and nothing raised: the client left first (nginx's 499).
+            status = status or CLIENT_CLOSED
             elapsed = time.perf_counter() - start
             route = route_template(path)
             self.metrics.requests.labels(route, scope["method"], str(status)).inc()

@@ -57,6 +57,10 @@ class BodyTooLarge(Exception):
     pass
 
 
+class ClientGone(Exception):
+    """The client disconnected before its request body was whole."""
+
+
 def body_too_large(limit: int) -> DomainError:
     mib = limit / (1024 * 1024)
     return DomainError(
@@ -73,18 +77,25 @@ class _Body:
     A body without ``Content-Length`` (chunked) can only be measured while it is sent on. The
     upstream transport reads it inside its own write, and a transport wraps an exception raised
     there in its own error (aiohttp's surfaces as a connection error), so ``exceeded`` records the
-    cause for the caller to answer 413 rather than 502."""
+    cause for the caller to answer 413 rather than 502.
+
+    A client that disconnects before its body is whole (a phone losing its signal) ends the
+    request: uvicorn then answers ``http.disconnect`` even for bytes it had already read, and a body
+    sent on short of its ``Content-Length`` would keep the upstream connection and the service
+    waiting for the rest until the gateway's deadline. ``gone`` records it, like ``exceeded``."""
 
     def __init__(self, receive: Receive, limit: int) -> None:
         self.receive, self.limit = receive, limit
         self.exceeded = False
+        self.gone = False
 
     async def chunks(self) -> AsyncIterator[bytes]:
         seen = 0
         while True:
             message = await self.receive()
             if message["type"] == "http.disconnect":
-                return
+                self.gone = True
+                raise ClientGone
             chunk = message.get("body", b"")
             seen += len(chunk)
             if seen > self.limit:
@@ -144,6 +155,8 @@ async def forward(
         content: bytes | AsyncIterator[bytes] = await body.read_all() if retryable else body.chunks()
     except BodyTooLarge:
         raise body_too_large(body_limit) from None
+    except ClientGone:
+        return _client_gone(upstream)
 
     order = pool.order()
     attempts = max(2, len(order)) if retryable else 1
@@ -159,9 +172,13 @@ async def forward(
             break
         except BodyTooLarge:
             raise body_too_large(body_limit) from None
+        except ClientGone:
+            return _client_gone(upstream)
         except httpx.TransportError as exc:
             if body.exceeded:
                 raise body_too_large(body_limit) from None
+            if body.gone:
+                return _client_gone(upstream)
             kind = "timeout" if _is_timeout(exc) else "unreachable"
             metrics.upstream_errors.labels(upstream, kind).inc()
             log.warning(
@@ -192,6 +209,11 @@ async def forward(
         log.warning("upstream %s failed mid-response: %s", upstream, type(exc).__name__)
     finally:
         await response.stream.aclose()  # type: ignore[union-attr]
+
+
+def _client_gone(upstream: str) -> None:
+    """Nothing to answer: the request was abandoned before it was whole, and not sent on whole."""
+    log.info("client disconnected before its request to %s was whole; not forwarded", upstream)
 
 
 def _is_timeout(exc: httpx.TransportError) -> bool:

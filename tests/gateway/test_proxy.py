@@ -344,3 +344,50 @@ async def test_chunked_body_over_the_limit_is_413_through_a_real_upstream(
         small = await gw.post("/api/v1/work-logs", content=chunks(1), headers=tokens.headers())
         assert small.status_code == 422  # under the limit it reaches the service (no JSON body: 422)
         assert (await gw.get("/api/v1/regions/53", headers=tokens.headers())).status_code == 200
+
+
+async def test_a_client_gone_before_its_body_is_whole_is_not_forwarded(
+    settings: Settings, db_url: str, tokens: Tokens
+) -> None:
+    """uvicorn answers ``http.disconnect`` once the client has left, even for body bytes it had
+    read. Sent on short of its Content-Length, the request would hold an upstream connection and
+    the service until the gateway's deadline; it is dropped instead, and nothing is answered."""
+    reached: list[bytes] = []
+
+    async def recording(scope: Scope, receive: Receive, send: Send) -> None:
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        reached.append(body)
+        await send({"type": "http.response.start", "status": 201, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    gw = create_gateway(settings, db_url, {"http://staffing.test": httpx.ASGITransport(app=recording)})
+    ops = gw.gateway.ops  # type: ignore[attr-defined]
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    async def post(messages: list[dict[str, Any]]) -> None:
+        async def receive() -> Any:
+            return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+        headers = [(k.lower().encode(), v.encode()) for k, v in tokens.headers().items()]
+        scope = {
+            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+            "scheme": "http", "path": "/api/v1/regions", "raw_path": b"/api/v1/regions", "query_string": b"",
+            "root_path": "", "client": ("203.0.113.9", 5000), "server": ("gateway.test", 80),
+            "headers": [*headers, (b"content-type", b"application/json"), (b"content-length", b"11")],
+        }  # fmt: skip
+        await asyncio.wait_for(gw(scope, receive, send), 5)
+
+    async with ops.router.lifespan_context(ops):
+        await post([])  # gone before a byte of the body
+        await post([{"type": "http.request", "body": b'{"a":', "more_body": True}])  # gone halfway
+        assert reached == [] and sent == []
+        await post([{"type": "http.request", "body": b'{"a": "b"}\n', "more_body": False}])  # the control
+    assert reached == [b'{"a": "b"}\n'] and sent[0]["status"] == 201
