@@ -347,7 +347,7 @@ async def test_chunked_body_over_the_limit_is_413_through_a_real_upstream(
 
 
 async def test_a_client_gone_before_its_body_is_whole_is_not_forwarded(
-    settings: Settings, db_url: str, tokens: Tokens
+    settings: Settings, db_url: str, tokens: Tokens, capfd: pytest.CaptureFixture[str]
 ) -> None:
     """uvicorn answers ``http.disconnect`` once the client has left, even for body bytes it had
     read. Sent on short of its Content-Length, the request would hold an upstream connection and
@@ -391,3 +391,6 @@ async def test_a_client_gone_before_its_body_is_whole_is_not_forwarded(
         assert reached == [] and sent == []
         await post([{"type": "http.request", "body": b'{"a": "b"}\n', "more_body": False}])  # the control
     assert reached == [b'{"a": "b"}\n'] and sent[0]["status"] == 201
+    lines = [json.loads(line) for line in capfd.readouterr().err.splitlines() if line.startswith("{")]
+    logged = [line["msg"].split()[2] for line in lines if line["logger"] == "jiuzhu.access"]
+    assert logged == ["499", "499", "201"]  # nginx's "client closed request": nothing was answered
