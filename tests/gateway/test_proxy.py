@@ -41,14 +41,19 @@ def test_routing_matches_whole_segments(path: str, upstream: str | None) -> None
     assert resolve(path) == upstream
 
 
-async def echo(scope: Scope, receive: Receive, send: Send) -> None:
-    """An upstream that answers with what it received, and sets hop-by-hop headers of its own."""
+async def _body_of(receive: Receive) -> bytes:
+    """An upstream's view of the request body: every chunk until the last."""
     body = b""
     while True:
         message = await receive()
         body += message.get("body", b"")
         if not message.get("more_body"):
-            break
+            return body
+
+
+async def echo(scope: Scope, receive: Receive, send: Send) -> None:
+    """An upstream that answers with what it received, and sets hop-by-hop headers of its own."""
+    body = await _body_of(receive)
     payload = {
         "headers": [[k.decode(), v.decode()] for k, v in scope["headers"]],
         "path": scope["path"],
@@ -355,13 +360,7 @@ async def test_a_client_gone_before_its_body_is_whole_is_not_forwarded(
     reached: list[bytes] = []
 
     async def recording(scope: Scope, receive: Receive, send: Send) -> None:
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
-        reached.append(body)
+        reached.append(await _body_of(receive))
         await send({"type": "http.response.start", "status": 201, "headers": []})
         await send({"type": "http.response.body", "body": b"{}"})
 
