@@ -1,4 +1,5 @@
-"""A streaming reverse proxy on one shared keep-alive pool: bodies are never buffered whole."""
+"""A streaming reverse proxy on one shared keep-alive pool: bodies are never buffered whole, except a
+read's request body and a read's small answer, so that a read can be sent again."""
 
 from __future__ import annotations
 
@@ -14,6 +15,11 @@ from gateway.replicas import Replicas
 from services.common.errors import DomainError
 
 log = logging.getLogger("jiuzhu.gateway")
+
+# A read's answer up to this size is read whole before its headers go to the client, so a replica that
+# dies mid-answer costs a retry on the next one, not a cut answer. Larger answers (exports) and answers
+# without Content-Length stream through, as writes' answers always do.
+READ_WHOLE_LIMIT = 256 * 1024
 
 # RFC 9110 §7.6.1 connection-specific fields, never forwarded.
 HOP_BY_HOP = frozenset(
@@ -168,6 +174,8 @@ async def forward(
         request.extensions["timeout"] = dict.fromkeys(("connect", "read", "write", "pool"), deadline_seconds)
         try:
             response = await transports[base].handle_async_request(request)
+            if method == "GET":  # a HEAD, a 204 or a 304 declares a length it does not send
+                response = await _read_small(response)
             pool.answered(base)
             break
         except BodyTooLarge:
@@ -209,6 +217,21 @@ async def forward(
         log.warning("upstream %s failed mid-response: %s", upstream, type(exc).__name__)
     finally:
         await response.stream.aclose()  # type: ignore[union-attr]
+
+
+async def _read_small(response: httpx.Response) -> httpx.Response:
+    """The answer with its body read, if it declares one of at most READ_WHOLE_LIMIT bytes; else as it
+    came. A body cut short raises the transport's error here, before anything went to the client."""
+    declared = response.headers.get("content-length", "")
+    if response.status_code in (204, 304) or not declared.isdigit() or int(declared) > READ_WHOLE_LIMIT:
+        return response
+    try:
+        body = b"".join([chunk async for chunk in response.stream])  # type: ignore[union-attr]
+    finally:
+        await response.stream.aclose()  # type: ignore[union-attr]
+    if len(body) != int(declared):  # aiohttp ends a short body quietly when the socket closes
+        raise httpx.ReadError("answer shorter than its Content-Length")
+    return httpx.Response(response.status_code, headers=response.headers.raw, content=body)
 
 
 def _client_gone(upstream: str) -> None:

@@ -189,16 +189,20 @@ def _err(line: str) -> None:
     sys.stderr.write(line + "\n")
 
 
-def _wait_ready(url: str, procs: Sequence[subprocess.Popen[bytes]], timeout: float = 60.0) -> bool:
+def _wait_ready(urls: Sequence[str], procs: Sequence[subprocess.Popen[bytes]], timeout: float = 60.0) -> bool:
+    """Every URL answers 200, or False once a process has died or the time is up."""
     deadline = time.monotonic() + timeout
+    waiting = list(urls)
     while time.monotonic() < deadline:
         if any(p.poll() is not None for p in procs):
             return False
         try:
-            if httpx.get(url, timeout=2.0).status_code == 200:
-                return True
+            while waiting and httpx.get(waiting[0], timeout=2.0).status_code == 200:
+                waiting.pop(0)
         except httpx.HTTPError:
             pass
+        if not waiting:
+            return True
         time.sleep(0.3)
     return False
 
@@ -279,8 +283,12 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
             ]
             services.append(Supervised(name, cmd, gateway_env if name == "gateway" else env))
             services[-1].start(time.monotonic())
-        base = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}"  # noqa: S104
-        if not _wait_ready(f"{base}/readyz", [s.proc for s in services if s.proc is not None]):
+        host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host  # noqa: S104
+        base = f"http://{host}:{args.port}"
+        # The gateway is ready once one replica of each service is; "ready" here means every
+        # process started, so the first requests are spread over all the replicas.
+        every = [f"{base}/readyz", *(f"http://{host}:{p}/readyz" for taken in ports.values() for p in taken)]
+        if not _wait_ready(every, [s.proc for s in services if s.proc is not None]):
             sys.stderr.write("jiuzhu up: the stack did not become ready\n")
             return 1
         out("\n".join(seeded.lines))

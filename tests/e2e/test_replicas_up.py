@@ -19,7 +19,7 @@ import httpx
 import psutil
 import pytest
 
-from tests.e2e.test_up import _cli, _env, _free_block, _stop, _wait_ready
+from tests.e2e.test_up import _cli, _env, _free_block, _stop
 
 pytestmark = pytest.mark.e2e
 
@@ -31,6 +31,13 @@ async def _load(base: str, token: str, stop: asyncio.Event, statuses: list[int])
             for path in ("/api/v1/regions/53", "/api/v1/quota-summary/530102", "/api/v1/contracts"):
                 r = await client.get(path, headers=headers)
                 statuses.append(r.status_code)
+
+
+def _wait_said(log: Path, words: str, proc: subprocess.Popen[str], timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while words not in log.read_text():
+        assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
+        time.sleep(0.3)
 
 
 def test_a_replica_killed_under_load_loses_no_read() -> None:
@@ -51,7 +58,9 @@ def test_a_replica_killed_under_load_loses_no_read() -> None:
         env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     try:
-        _wait_ready(f"{base}/readyz", proc)
+        # `jiuzhu up` says it is ready only once every replica is, not only the gateway (which is
+        # ready with one replica of each service).
+        _wait_said(data_dir / "up.log", "Demo tokens", proc)
         replicas = {
             p.cmdline()[p.cmdline().index("--port") + 1]: p
             for p in psutil.Process(proc.pid).children()

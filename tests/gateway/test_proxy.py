@@ -15,6 +15,7 @@ import pytest
 from starlette.types import Receive, Scope, Send
 
 from gateway.app import create_app as create_gateway
+from gateway.proxy import READ_WHOLE_LIMIT
 from gateway.routing import resolve
 from services.common.settings import Settings
 from tests.conftest import Stack, Tokens
@@ -320,6 +321,68 @@ async def test_only_idempotent_gets_are_retried_once(settings: Settings, db_url:
     finally:
         server.close()
         await server.wait_closed()
+
+
+@pytest.mark.parametrize(("length", "retried"), [(READ_WHOLE_LIMIT, True), (READ_WHOLE_LIMIT + 1, False)])
+async def test_a_read_cut_mid_answer_is_retried_when_small(
+    settings: Settings, db_url: str, tokens: Tokens, length: int, retried: bool
+) -> None:
+    """The upstream's first connection sends its headers and half its body, then dies, as a replica
+    killed mid-answer does. A read answered by at most READ_WHOLE_LIMIT bytes was held back whole, so it
+    is sent again and the client sees one whole answer; a larger one streamed, and the client sees the
+    cut (its headers were gone before the replica died)."""
+    connections = 0
+    body = b"x" * length
+
+    async def cutting(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        first = connections == 1
+        while True:
+            try:
+                await reader.readuntil(b"\r\n\r\n")
+            except (asyncio.IncompleteReadError, ConnectionError):
+                break
+            head = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n" % length
+            writer.write(head + (body[: length // 2] if first else body))
+            await writer.drain()
+            if first:
+                break
+        writer.close()
+
+    server = await asyncio.start_server(cutting, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    real = settings.model_copy(update={"upstream_staffing": f"http://127.0.0.1:{port}"})
+    gw = create_gateway(real, db_url, {})
+    ops = gw.gateway.ops  # type: ignore[attr-defined]
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    async def receive() -> Any:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    headers = [(k.lower().encode(), v.encode()) for k, v in tokens.headers().items()]
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+        "scheme": "http", "path": "/api/v1/regions/53", "raw_path": b"/api/v1/regions/53",
+        "query_string": b"", "root_path": "", "client": ("203.0.113.9", 5000),
+        "server": ("gateway.test", 80), "headers": headers,
+    }  # fmt: skip
+    try:
+        async with ops.router.lifespan_context(ops):
+            await asyncio.wait_for(gw(scope, receive, send), 10)
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert sent[0]["type"] == "http.response.start" and sent[0]["status"] == 200
+    received = b"".join(m.get("body", b"") for m in sent[1:])
+    whole = sent[-1]["type"] == "http.response.body" and not sent[-1].get("more_body", False)
+    if retried:
+        assert connections == 2 and received == body and whole
+    else:
+        assert connections == 1 and len(received) < length and not whole
 
 
 async def test_every_service_reverifies_tokens(stack: Stack, tokens: Tokens) -> None:
