@@ -1,6 +1,7 @@
 """Writes that scale: `POST /api/v1/regions` at 1 and 64 connections beside raw PostgreSQL.
 
-    .venv/bin/python bench/writes.py [--seconds 8] [--rounds N] [--baseline REV]   (also in `make bench`)
+    .venv/bin/python bench/writes.py [--seconds 8] [--rounds N] [--baseline REV] [--variant JIUZHU_X=V]
+                                                                                  (also in `make bench`)
 
 Starts `jiuzhu up` in a temporary data directory (embedded PostgreSQL), then measures in one run:
 
@@ -328,6 +329,10 @@ def main() -> None:
         default=BASELINE,
         help=f"git revision measured in the same run, taking turns with this checkout, from a temporary worktree (default {BASELINE}; '' skips)",
     )
+    parser.add_argument(
+        "--variant", action="append", default=[], metavar="JIUZHU_X=V",
+        help="also run this checkout with these settings, taking turns with the others (repeatable)",
+    )  # fmt: skip
     args = parser.parse_args()
     env = {"JIUZHU_RATE_PER_SUB": "1000000", "JIUZHU_BURST_PER_SUB": "1000000"}
     if args.workers:
@@ -342,6 +347,10 @@ def main() -> None:
             source = running.enter_context(checkout(args.baseline))
             stack = running.enter_context(running_stack(env, source))
             builds.append((f"before ({args.baseline})", stack, [], collections.Counter()))
+        if args.variant:
+            changed = dict(v.split("=", 1) for v in args.variant)
+            stack = running.enter_context(running_stack({**env, **changed}))
+            builds.append((f"this checkout, {' '.join(args.variant)}", stack, [], collections.Counter()))
         after = running.enter_context(running_stack(env))
         builds.append(("after (this checkout)", after, [], collections.Counter()))
         pg_rows = asyncio.run(postgres_alone(dsn_of(after), args.seconds))

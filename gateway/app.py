@@ -118,17 +118,23 @@ class Gateway:
         # 64 concurrent requests (measured with py-spy, bench/README.md); aiohttp's about a tenth.
         # The proxy talks to the transport itself, below httpx.AsyncClient: a client keeps a cookie
         # jar, and cookies one user's answer set must never ride along on another user's request.
-        pooled = AiohttpTransport(client=_cookieless_session)
+        per_replica = self.settings.upstream_connections
+        pooled = AiohttpTransport(client=lambda: _cookieless_session(per_replica))
         self.transports: dict[str, httpx.AsyncBaseTransport] = {
             base: self.mounts.get(base, pooled) for pool in self.upstreams.values() for base in pool.bases
         }
-        self.client = httpx.AsyncClient(  # ops only: readiness and the API documents
-            transport=pooled, mounts=self.mounts or None, timeout=5.0, follow_redirects=False
+        # Readiness and the API documents on a pool of their own: never queued behind the traffic.
+        self.client = httpx.AsyncClient(
+            transport=AiohttpTransport(client=lambda: _cookieless_session(0)),
+            mounts=self.mounts or None,
+            timeout=5.0,
+            follow_redirects=False,
         )
         try:
             yield
         finally:
-            await self.client.aclose()  # closes the shared aiohttp session too
+            await pooled.aclose()
+            await self.client.aclose()
             for transport in self.mounts.values():
                 await transport.aclose()
             await self.db.dispose()
@@ -263,8 +269,8 @@ class Gateway:
         )
 
 
-def _cookieless_session() -> aiohttp.ClientSession:
-    connector = aiohttp.TCPConnector(limit=200, keepalive_timeout=30)
+def _cookieless_session(per_host: int) -> aiohttp.ClientSession:
+    connector = aiohttp.TCPConnector(limit=200, limit_per_host=per_host, keepalive_timeout=30)
     return aiohttp.ClientSession(
         connector=connector, cookie_jar=aiohttp.DummyCookieJar(), auto_decompress=False
     )

@@ -71,6 +71,12 @@ class Settings(BaseSettings):
     # Each upstream setting may list several replicas, comma-separated: the gateway takes them in
     # turn and passes over, for this long, one it could not reach (gateway/replicas.py).
     upstream_eject_seconds: float = Field(5.0, ge=0, description="seconds a failed replica is passed over")
+    upstream_connections: int = Field(
+        0,
+        ge=0,
+        description="connections each gateway worker opens to each replica at most; requests beyond "
+        "wait for one, within the deadline (0: up to 200 in all)",
+    )
     idempotency_keep_days: int = Field(
         7, ge=7, description="days a stored Idempotency-Key answer is kept (at least 7), then purged"
     )

@@ -108,6 +108,7 @@ async def test_audit_endpoint_roles_and_scope(api: httpx.AsyncClient, tokens: To
     ).status_code == 404
 
 
+@pytest.mark.reads_feed
 async def test_event_feed_scope_and_roles(api: httpx.AsyncClient, tokens: Tokens) -> None:
     await api.post(
         "/api/v1/regions",
@@ -134,6 +135,7 @@ async def test_event_feed_scope_and_roles(api: httpx.AsyncClient, tokens: Tokens
     ).status_code == 403
 
 
+@pytest.mark.reads_feed
 async def test_feed_order_under_64_concurrent_writers_and_a_live_reader(
     live_staffing: httpx.AsyncClient, tokens: Tokens, engine: AsyncEngine
 ) -> None:
@@ -194,6 +196,7 @@ async def test_feed_order_under_64_concurrent_writers_and_a_live_reader(
         assert mine == all_ids
 
 
+@pytest.mark.reads_feed
 async def test_an_event_waits_for_every_earlier_writer(
     api: httpx.AsyncClient, tokens: Tokens, engine: AsyncEngine
 ) -> None:

@@ -234,6 +234,7 @@ async def test_region_stats_round_trip(stack: Stack, tokens: Tokens) -> None:
     assert (await stack.gateway.get(path + "&format=csv", headers=h)).content == csv1.content
 
 
+@pytest.mark.reads_feed
 async def test_penalty_lists_and_reports(stack: Stack, tokens: Tokens, case: Case) -> None:
     """penalty_api's violations (a list) and deduction summary (a report) as spreadsheets; a contractor
     sees its own only, as in JSON."""

@@ -385,6 +385,56 @@ async def test_a_read_cut_mid_answer_is_retried_when_small(
         assert connections == 1 and len(received) < length and not whole
 
 
+async def test_upstream_connections_cap_each_replica(settings: Settings, db_url: str, tokens: Tokens) -> None:
+    """With JIUZHU_UPSTREAM_CONNECTIONS=2, ten concurrent requests reach the replica over two
+    connections, the rest waiting their turn; readiness has a pool of its own and is not queued."""
+    open_now = most = 0
+    release = asyncio.Event()
+
+    async def slow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal open_now, most
+        open_now += 1
+        most = max(most, open_now)
+        try:
+            while True:
+                try:
+                    head = await reader.readuntil(b"\r\n\r\n")
+                except (asyncio.IncompleteReadError, ConnectionError):
+                    break
+                if b"/readyz" not in head:
+                    await release.wait()
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: application/json\r\n\r\n{}"
+                )
+                await writer.drain()
+        finally:
+            open_now -= 1
+            writer.close()
+
+    server = await asyncio.start_server(slow, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    capped = settings.model_copy(
+        update={"upstream_staffing": f"http://127.0.0.1:{port}", "upstream_connections": 2}
+    )
+    try:
+        async with gateway_with(capped, db_url, {}) as client:
+            reads = [
+                asyncio.create_task(client.get("/api/v1/regions/53", headers=tokens.headers()))
+                for _ in range(10)
+            ]
+            await asyncio.sleep(0.5)
+            assert most == 2  # the other eight wait in the gateway, not on the replica
+            ready = await client.get("/readyz")  # staffing's replica answers it on a third connection
+            assert "staffing" not in json.dumps(ready.json()["problems"])
+            release.set()
+            answers = await asyncio.gather(*reads)
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert [a.status_code for a in answers] == [200] * 10
+    assert most == 3
+
+
 async def test_every_service_reverifies_tokens(stack: Stack, tokens: Tokens) -> None:
     """Straight to any service, bypassing the gateway: no valid token, 401; a valid one gets on."""
     for name, client in stack.direct.items():
