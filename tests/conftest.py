@@ -88,15 +88,6 @@ async def template_db(pg: PgServer) -> str:
     return TEMPLATE
 
 
-async def clone_database(pg: PgServer, template: str) -> str:
-    name = f"jzt_{os.getpid()}_{next(_counter)}"
-    admin = create_async_engine(pg.admin_url(), isolation_level="AUTOCOMMIT")
-    async with admin.connect() as conn:
-        await conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY FILE_COPY')
-    await admin.dispose()
-    return pg.url(name)
-
-
 class Copies:
     """The next test's copy of the template is made while the current test runs, on a thread of its
     own, over one kept connection: a copy is PostgreSQL's work (~0.15 s; a new engine for each had

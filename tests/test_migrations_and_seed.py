@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from services.common.health import alembic_config
 from services.common.models import Region, RegionStats
 from services.staffing_api.seed import demo_stats, load_divisions, seed
-from tests.conftest import PgServer, clone_database
+from tests.conftest import PgServer
 
 
 async def test_models_and_migrations_do_not_drift(db_url: str) -> None:
@@ -72,9 +72,8 @@ def test_demo_stats_deterministic_and_plausible() -> None:
     assert any(int(str(p)) >= 10_000 for p in village) and any(int(str(p)) < 5_000 for p in village)
 
 
-async def test_seeding_an_empty_database_twice(pg: PgServer, template_db: str) -> None:
-    url = await clone_database(pg, template_db)
-    engine = create_async_engine(url)
+async def test_seeding_an_empty_database_twice(db_url: str) -> None:
+    engine = create_async_engine(db_url)
     async with engine.begin() as conn:
         await conn.execute(text("DELETE FROM region_stats"))
         await conn.execute(text("DELETE FROM regions"))
