@@ -16,9 +16,10 @@ from services.common.errors import DomainError
 
 log = logging.getLogger("jiuzhu.gateway")
 
-# A read's answer up to this size is read whole before its headers go to the client, so a replica that
-# dies mid-answer costs a retry on the next one, not a cut answer. Larger answers (exports) and answers
-# without Content-Length stream through, as writes' answers always do.
+# An answer up to this size is read whole before its headers go to the client: a replica that dies
+# mid-answer then costs a read a retry on the next one, and a write a 502, never a cut answer; and the
+# whole answer goes to the client in one message, which costs the gateway one pass fewer through its
+# ASGI layers per request. Larger answers (exports) and answers without Content-Length stream through.
 READ_WHOLE_LIMIT = 256 * 1024
 
 # RFC 9110 §7.6.1 connection-specific fields, never forwarded.
@@ -167,6 +168,7 @@ async def forward(
     order = pool.order()
     attempts = max(2, len(order)) if retryable else 1
     response: httpx.Response | None = None
+    whole: bytes | None = None
     started = time.perf_counter()
     for attempt in range(attempts):
         base = order[attempt % len(order)]
@@ -174,8 +176,8 @@ async def forward(
         request.extensions["timeout"] = dict.fromkeys(("connect", "read", "write", "pool"), deadline_seconds)
         try:
             response = await transports[base].handle_async_request(request)
-            if method == "GET":  # a HEAD, a 204 or a 304 declares a length it does not send
-                response = await _read_small(response)
+            if method != "HEAD":  # a HEAD, a 204 or a 304 declares a length it does not send
+                whole = await _read_small(response)
             pool.answered(base)
             break
         except BodyTooLarge:
@@ -208,6 +210,9 @@ async def forward(
         ]
         out_headers.append((b"x-request-id", request_id.encode()))
         await send({"type": "http.response.start", "status": response.status_code, "headers": out_headers})
+        if whole is not None:
+            await send({"type": "http.response.body", "body": whole, "more_body": False})
+            return
         async for chunk in response.stream:  # type: ignore[union-attr]
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
         await send({"type": "http.response.body", "body": b"", "more_body": False})
@@ -216,22 +221,24 @@ async def forward(
         metrics.upstream_errors.labels(upstream, "aborted").inc()
         log.warning("upstream %s failed mid-response: %s", upstream, type(exc).__name__)
     finally:
-        await response.stream.aclose()  # type: ignore[union-attr]
+        if whole is None:  # _read_small closed it
+            await response.stream.aclose()  # type: ignore[union-attr]
 
 
-async def _read_small(response: httpx.Response) -> httpx.Response:
-    """The answer with its body read, if it declares one of at most READ_WHOLE_LIMIT bytes; else as it
-    came. A body cut short raises the transport's error here, before anything went to the client."""
+async def _read_small(response: httpx.Response) -> bytes | None:
+    """The answer's body, read, if it declares one of at most READ_WHOLE_LIMIT bytes; else None, the
+    body left to stream. A body cut short raises the transport's error here, before anything went to
+    the client."""
     declared = response.headers.get("content-length", "")
     if response.status_code in (204, 304) or not declared.isdigit() or int(declared) > READ_WHOLE_LIMIT:
-        return response
+        return None
     try:
         body = b"".join([chunk async for chunk in response.stream])  # type: ignore[union-attr]
     finally:
         await response.stream.aclose()  # type: ignore[union-attr]
     if len(body) != int(declared):  # aiohttp ends a short body quietly when the socket closes
         raise httpx.ReadError("answer shorter than its Content-Length")
-    return httpx.Response(response.status_code, headers=response.headers.raw, content=body)
+    return body
 
 
 def _client_gone(upstream: str) -> None:

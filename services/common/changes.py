@@ -30,6 +30,11 @@ What the choice costs, and why it is acceptable:
   just its own: a write that runs for a second holds later events back for that second. The
   services set ``idle_in_transaction_session_timeout`` so an abandoned transaction cannot hold the
   feed for long (``Settings.db_idle_in_transaction_timeout``).
+* the horizon is the whole *cluster's*: transaction ids are shared by every database on the
+  server, so a long writing transaction in another database on it (a bulk load, a migration, a
+  ``CREATE DATABASE``) holds the feed back too. A read-only one (``pg_dump``) takes no transaction
+  id and holds nothing. The tests that read the feed run with no template copy in flight for this
+  reason (``reads_feed`` in ``tests/conftest.py``).
 * one transaction may record at most 2^20 (1,048,576) events.
 
 Why ``xmin`` is safe: within one statement the snapshot and ``pg_current_snapshot()`` are the same,

@@ -323,14 +323,23 @@ async def test_only_idempotent_gets_are_retried_once(settings: Settings, db_url:
         await server.wait_closed()
 
 
-@pytest.mark.parametrize(("length", "retried"), [(READ_WHOLE_LIMIT, True), (READ_WHOLE_LIMIT + 1, False)])
-async def test_a_read_cut_mid_answer_is_retried_when_small(
-    settings: Settings, db_url: str, tokens: Tokens, length: int, retried: bool
+@pytest.mark.parametrize(
+    ("method", "length", "outcome"),
+    [
+        ("GET", READ_WHOLE_LIMIT, "retried"),
+        ("GET", READ_WHOLE_LIMIT + 1, "cut"),
+        ("POST", READ_WHOLE_LIMIT, "502"),
+        ("POST", READ_WHOLE_LIMIT + 1, "cut"),
+    ],
+)
+async def test_an_answer_cut_mid_body_is_never_passed_on_cut_when_small(
+    settings: Settings, db_url: str, tokens: Tokens, method: str, length: int, outcome: str
 ) -> None:
     """The upstream's first connection sends its headers and half its body, then dies, as a replica
-    killed mid-answer does. A read answered by at most READ_WHOLE_LIMIT bytes was held back whole, so it
-    is sent again and the client sees one whole answer; a larger one streamed, and the client sees the
-    cut (its headers were gone before the replica died)."""
+    killed mid-answer does. An answer of at most READ_WHOLE_LIMIT bytes was held back whole: a read is
+    sent again and the client sees the whole answer in one message; a write is never sent twice, so its
+    client gets 502. A larger answer streamed, and the client sees the cut (its headers were gone
+    before the replica died)."""
     connections = 0
     body = b"x" * length
 
@@ -365,7 +374,7 @@ async def test_a_read_cut_mid_answer_is_retried_when_small(
 
     headers = [(k.lower().encode(), v.encode()) for k, v in tokens.headers().items()]
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
         "scheme": "http", "path": "/api/v1/regions/53", "raw_path": b"/api/v1/regions/53",
         "query_string": b"", "root_path": "", "client": ("203.0.113.9", 5000),
         "server": ("gateway.test", 80), "headers": headers,
@@ -376,13 +385,17 @@ async def test_a_read_cut_mid_answer_is_retried_when_small(
     finally:
         server.close()
         await server.wait_closed()
-    assert sent[0]["type"] == "http.response.start" and sent[0]["status"] == 200
+    assert sent[0]["type"] == "http.response.start"
     received = b"".join(m.get("body", b"") for m in sent[1:])
     whole = sent[-1]["type"] == "http.response.body" and not sent[-1].get("more_body", False)
-    if retried:
-        assert connections == 2 and received == body and whole
+    if outcome == "retried":
+        assert sent[0]["status"] == 200 and connections == 2 and received == body
+        assert len(sent) == 2 and whole  # headers, then the whole body in one message
+    elif outcome == "502":
+        assert sent[0]["status"] == 502 and connections == 1 and whole
+        assert json.loads(received)["code"] == "UPSTREAM_UNAVAILABLE"
     else:
-        assert connections == 1 and len(received) < length and not whole
+        assert sent[0]["status"] == 200 and connections == 1 and len(received) < length and not whole
 
 
 async def test_upstream_connections_cap_each_replica(settings: Settings, db_url: str, tokens: Tokens) -> None:
