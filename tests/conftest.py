@@ -1,5 +1,6 @@
-"""Test harness: one real PostgreSQL (embedded) per run, a migrated and seeded template database,
-and a fresh copy of it for every test that touches the database (commits stay real)."""
+"""Test harness: one real PostgreSQL (embedded) per run — per worker under `make test`, which runs
+pytest-xdist — a migrated and seeded template database, and a fresh copy of it for every test that
+touches the database (commits stay real)."""
 
 from __future__ import annotations
 
