@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -157,6 +157,22 @@ async def test_public_and_unknown_paths(settings: Settings, db_url: str) -> None
         assert other.status_code == 404 and other.json()["code"] == "NOT_FOUND"
 
 
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+@asynccontextmanager
+async def raw_upstream(settings: Settings, handler: Handler, **update: Any) -> AsyncIterator[Settings]:
+    """A bare asyncio server standing in for staffing_api, to misbehave at the socket level; yields the
+    settings (with ``update``) that point the gateway at it."""
+    server = await asyncio.start_server(handler, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield settings.model_copy(update={"upstream_staffing": f"http://127.0.0.1:{port}", **update})
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -192,23 +208,17 @@ async def test_upstream_slow_is_504(settings: Settings, db_url: str, tokens: Tok
     async def never_answer(_r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
         held.append(w)
 
-    server = await asyncio.start_server(never_answer, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    slow = settings.model_copy(
-        update={"upstream_staffing": f"http://127.0.0.1:{port}", "upstream_timeout": 0.5}
-    )
-    try:
-        async with gateway_with(slow, db_url, {}) as client:
-            r = await client.get("/api/v1/regions/53", headers=tokens.headers())
-            assert r.status_code == 504
-            assert r.json()["code"] == "UPSTREAM_TIMEOUT"
-            w = await client.post("/api/v1/regions", json={}, headers=tokens.headers())
-            assert w.status_code == 504
-    finally:
-        for w in held:
-            w.close()
-        server.close()
-        await server.wait_closed()
+    async with raw_upstream(settings, never_answer, upstream_timeout=0.5) as slow:
+        try:
+            async with gateway_with(slow, db_url, {}) as client:
+                r = await client.get("/api/v1/regions/53", headers=tokens.headers())
+                assert r.status_code == 504
+                assert r.json()["code"] == "UPSTREAM_TIMEOUT"
+                w = await client.post("/api/v1/regions", json={}, headers=tokens.headers())
+                assert w.status_code == 504
+        finally:
+            for w in held:  # closed before the server, which waits for its connections
+                w.close()
 
 
 async def test_health_and_jwks(stack: Stack, tokens: Tokens) -> None:
@@ -260,19 +270,12 @@ async def test_real_upstream_and_no_cookie_jar(settings: Settings, db_url: str, 
             await writer.drain()
         writer.close()
 
-    server = await asyncio.start_server(handle, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    real = settings.model_copy(update={"upstream_staffing": f"http://127.0.0.1:{port}"})
-    try:
-        async with gateway_with(real, db_url, {}) as client:
-            first = await client.get("/api/v1/regions/53", headers=tokens.headers(sub="alice"))
-            assert first.status_code == 200 and first.headers["set-cookie"].startswith("session=alice-secret")
-            client.cookies.clear()  # the test's own client keeps a jar; the gateway must not
-            second = await client.get("/api/v1/regions/53", headers=tokens.headers(sub="bob"))
-            assert second.status_code == 200
-    finally:
-        server.close()
-        await server.wait_closed()
+    async with raw_upstream(settings, handle) as real, gateway_with(real, db_url, {}) as client:
+        first = await client.get("/api/v1/regions/53", headers=tokens.headers(sub="alice"))
+        assert first.status_code == 200 and first.headers["set-cookie"].startswith("session=alice-secret")
+        client.cookies.clear()  # the test's own client keeps a jar; the gateway must not
+        second = await client.get("/api/v1/regions/53", headers=tokens.headers(sub="bob"))
+        assert second.status_code == 200
     assert len(seen) == 2
     assert b"alice-secret" not in seen[1]
     assert b"cookie:" not in seen[1].lower()
@@ -298,29 +301,17 @@ async def test_only_idempotent_gets_are_retried_once(settings: Settings, db_url:
             await writer.drain()
         writer.close()
 
-    server = await asyncio.start_server(flaky, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    real = settings.model_copy(update={"upstream_staffing": f"http://127.0.0.1:{port}"})
-    try:
-        async with gateway_with(real, db_url, {}) as client:
-            got = await client.get("/api/v1/regions/53", headers=tokens.headers())
-            assert got.status_code == 200
-            assert connections == 2  # one retry, on a new connection
-    finally:
-        server.close()
-        await server.wait_closed()
+    async with raw_upstream(settings, flaky) as real, gateway_with(real, db_url, {}) as client:
+        got = await client.get("/api/v1/regions/53", headers=tokens.headers())
+        assert got.status_code == 200
+        assert connections == 2  # one retry, on a new connection
     connections = 0
-    server = await asyncio.start_server(flaky, "127.0.0.1", port)
-    try:
-        async with gateway_with(real, db_url, {}) as client:
-            posted = await client.post(
-                "/api/v1/regions", json={"code": "530102950", "name": "x"}, headers=tokens.headers()
-            )
-            assert posted.status_code == 502
-            assert connections == 1  # a write is never sent twice by the gateway
-    finally:
-        server.close()
-        await server.wait_closed()
+    async with raw_upstream(settings, flaky) as real, gateway_with(real, db_url, {}) as client:
+        posted = await client.post(
+            "/api/v1/regions", json={"code": "530102950", "name": "x"}, headers=tokens.headers()
+        )
+        assert posted.status_code == 502
+        assert connections == 1  # a write is never sent twice by the gateway
 
 
 @pytest.mark.parametrize(
@@ -359,11 +350,6 @@ async def test_an_answer_cut_mid_body_is_never_passed_on_cut_when_small(
                 break
         writer.close()
 
-    server = await asyncio.start_server(cutting, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    real = settings.model_copy(update={"upstream_staffing": f"http://127.0.0.1:{port}"})
-    gw = create_gateway(real, db_url, {})
-    ops = gw.gateway.ops  # type: ignore[attr-defined]
     sent: list[dict[str, Any]] = []
 
     async def send(message: Any) -> None:
@@ -379,12 +365,11 @@ async def test_an_answer_cut_mid_body_is_never_passed_on_cut_when_small(
         "query_string": b"", "root_path": "", "client": ("203.0.113.9", 5000),
         "server": ("gateway.test", 80), "headers": headers,
     }  # fmt: skip
-    try:
+    async with raw_upstream(settings, cutting) as real:
+        gw = create_gateway(real, db_url, {})
+        ops = gw.gateway.ops  # type: ignore[attr-defined]
         async with ops.router.lifespan_context(ops):
             await asyncio.wait_for(gw(scope, receive, send), 10)
-    finally:
-        server.close()
-        await server.wait_closed()
     assert sent[0]["type"] == "http.response.start"
     received = b"".join(m.get("body", b"") for m in sent[1:])
     whole = sent[-1]["type"] == "http.response.body" and not sent[-1].get("more_body", False)
@@ -424,26 +409,19 @@ async def test_upstream_connections_cap_each_replica(settings: Settings, db_url:
             open_now -= 1
             writer.close()
 
-    server = await asyncio.start_server(slow, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    capped = settings.model_copy(
-        update={"upstream_staffing": f"http://127.0.0.1:{port}", "upstream_connections": 2}
-    )
-    try:
-        async with gateway_with(capped, db_url, {}) as client:
-            reads = [
-                asyncio.create_task(client.get("/api/v1/regions/53", headers=tokens.headers()))
-                for _ in range(10)
-            ]
-            await asyncio.sleep(0.5)
-            assert most == 2  # the other eight wait in the gateway, not on the replica
-            ready = await client.get("/readyz")  # staffing's replica answers it on a third connection
-            assert "staffing" not in json.dumps(ready.json()["problems"])
-            release.set()
-            answers = await asyncio.gather(*reads)
-    finally:
-        server.close()
-        await server.wait_closed()
+    async with (
+        raw_upstream(settings, slow, upstream_connections=2) as capped,
+        gateway_with(capped, db_url, {}) as client,
+    ):
+        reads = [
+            asyncio.create_task(client.get("/api/v1/regions/53", headers=tokens.headers())) for _ in range(10)
+        ]
+        await asyncio.sleep(0.5)
+        assert most == 2  # the other eight wait in the gateway, not on the replica
+        ready = await client.get("/readyz")  # staffing's replica answers it on a third connection
+        assert "staffing" not in json.dumps(ready.json()["problems"])
+        release.set()
+        answers = await asyncio.gather(*reads)
     assert [a.status_code for a in answers] == [200] * 10
     assert most == 3
 
