@@ -18,10 +18,10 @@ $(STAMP): pyproject.toml
 run: $(STAMP) ## start PostgreSQL (embedded unless DATABASE_URL), migrate, seed, 3 services + gateway
 	$(BIN)/jiuzhu up
 
-# One worker per core (at most 4), each with its own embedded PostgreSQL and template. Run in one
-# process the suite kept about one of 2 cores busy (13.8 min of CPU in 12.4 min), much of it tests
-# waiting on processes they started; on two workers it takes ~8 min. `.venv/bin/python -m pytest
-# tests/x.py` runs in one process, as before.
+# One worker per core (at most 4), each with its own embedded PostgreSQL and template. In one
+# process the suite kept about one of 2 cores busy (13.8 min of CPU in 14.3 min, install included),
+# much of it tests waiting on processes they started; on two workers it takes ~8 min.
+# `.venv/bin/python -m pytest tests/x.py` runs in one process, as before.
 test: $(STAMP) ## run the whole suite against a real PostgreSQL
 	$(BIN)/python -m pytest -n auto --maxprocesses 4
 
