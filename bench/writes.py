@@ -331,7 +331,8 @@ def main() -> None:
     )
     parser.add_argument(
         "--variant", action="append", default=[], metavar="JIUZHU_X=V",
-        help="also run this checkout with these settings, taking turns with the others (repeatable)",
+        help="also run this checkout with this setting, taking turns with the others (repeat the flag for "
+        "more settings in the same variant)",
     )  # fmt: skip
     args = parser.parse_args()
     env = {"JIUZHU_RATE_PER_SUB": "1000000", "JIUZHU_BURST_PER_SUB": "1000000"}

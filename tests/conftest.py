@@ -313,10 +313,10 @@ BOTH_TARGETS = re.compile(
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """A worker's heap is ~600 MB by the end of its share of the suite, and the interpreter's last
-    garbage collection over it outlasted the 5 s an xdist worker is given to exit once told to, after
-    which execnet interrupts it (a KeyboardInterrupt printed at the end of a green run). Nothing is
-    left to collect that matters: frozen objects are skipped by that collection."""
+    """An xdist worker told to exit has 5 s before execnet interrupts it, and twice it was
+    interrupted inside a garbage-collection callback (a KeyboardInterrupt printed at the end of a
+    green run): the interpreter's last collection over a heap of ~600 MB, by the look of it. Frozen
+    objects are skipped by that collection, and nothing left matters; three runs since ended clean."""
     gc.freeze()
 
 

@@ -217,7 +217,7 @@ async def test_upstream_slow_is_504(settings: Settings, db_url: str, tokens: Tok
                 w = await client.post("/api/v1/regions", json={}, headers=tokens.headers())
                 assert w.status_code == 504
         finally:
-            for w in held:  # closed before the server, which waits for its connections
+            for w in held:  # closed before the server, which (3.12+) waits for them
                 w.close()
 
 
