@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ from services.common.auth.keys import KeyStore
 from services.common.auth.tokens import mint
 from services.common.database import async_url, start_embedded, stop_embedded
 from services.common.health import migrate
+from services.common.months import BUSINESS_TZ, business_today
 from services.common.settings import Settings
 from services.contract_api.app import create_app as create_contract
 from services.penalty_api.app import create_app as create_penalty
@@ -192,22 +194,52 @@ class FakeClock:
     """The gateway's clock (sign-in lockout window), moved by the test."""
 
     def __init__(self) -> None:
-        from datetime import UTC, datetime
-
         self.now = datetime.now(UTC)
 
     def __call__(self) -> Any:
         return self.now
 
     def advance(self, **delta: float) -> None:
-        from datetime import timedelta
-
         self.now += timedelta(**delta)
 
 
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
+
+
+# No test runs this long, so none that starts outside this margin meets Yunnan's midnight.
+MIDNIGHT_MARGIN = timedelta(minutes=5)
+
+
+@pytest.fixture(autouse=True)
+def _clear_of_midnight() -> None:
+    """The services judge a date by Yunnan's calendar day when the request arrives (the notice's
+    days are local days), and a test by the day when it computed one. A test begun just before Yunnan's
+    midnight (16:00 UTC) sent a "tomorrow" that had become today and was accepted: CI failed so on
+    2026-12-03, with the day taken at import. So every test takes the day when it needs it
+    (`business_day()`), and none starts in the last minutes of one: it waits for the next."""
+    time.sleep(wait_for_midnight(datetime.now(UTC)))
+
+
+def wait_for_midnight(now: datetime) -> float:
+    """Seconds until a second past Yunnan's next midnight when that is less than the margin away,
+    else none."""
+    midnight = datetime.combine(business_today(now) + timedelta(days=1), datetime.min.time(), BUSINESS_TZ)
+    left = midnight - now
+    return left.total_seconds() + 1 if left < MIDNIGHT_MARGIN else 0.0
+
+
+def business_day() -> date:
+    """Today in Yunnan, as the services see it while this test runs."""
+    return business_today(datetime.now(UTC))
+
+
+def days_from_today(change: dict[str, Any]) -> dict[str, Any]:
+    """A request body written for any day: each `timedelta` becomes that date relative to today, so
+    parametrize lists (built at import) can name "tomorrow" without fixing the day."""
+    today = business_day()
+    return {k: str(today + v) if isinstance(v, timedelta) else v for k, v in change.items()}
 
 
 class Tokens:

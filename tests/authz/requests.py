@@ -10,7 +10,8 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from tests.authz.world import COUNTY, TODAY, TOWNSHIP, VILLAGE, Objects
+from tests.authz.world import COUNTY, TOWNSHIP, VILLAGE, Objects
+from tests.conftest import business_day
 from tests.contracts.conftest import DECLARED
 from tests.contracts.test_procurement import _procurement_body
 from tests.funds.conftest import WEIGHTS
@@ -33,7 +34,7 @@ def _log(o: Objects) -> dict[str, Any]:
         "client_id": str(uuid.uuid4()),
         "dispatch_id": o.extra["dispatch"],
         "duty_code": "application_assistance",
-        "date": str(TODAY),
+        "date": str(business_day()),
         "program": "dibao",
         "quantity": 1,
     }
@@ -65,19 +66,19 @@ JSON: dict[tuple[str, str], Body] = {
         "region_code": COUNTY,
         "since": "2021-01-01",
     },
-    ("POST", "/api/v1/establishment-posts/{post_id}/end"): lambda _: {"until": str(TODAY)},
+    ("POST", "/api/v1/establishment-posts/{post_id}/end"): lambda _: {"until": str(business_day())},
     ("POST", "/api/v1/assistant-eligibility"): lambda o: {
         "person_id": o.worker,
         "education": "senior_high",
         "health_confirmed": True,
         "law_abiding_confirmed": True,
         "has_other_job": False,
-        "on_date": str(TODAY),
+        "on_date": str(business_day()),
     },
     ("POST", "/api/v1/tasks"): lambda o: {
         "dispatch_id": o.extra["dispatch"],
         "duty_code": "application_assistance",
-        "due_date": str(TODAY + timedelta(days=3)),
+        "due_date": str(business_day() + timedelta(days=3)),
         "description": "复核",
     },
     ("POST", "/api/v1/work-logs"): _log,
@@ -153,7 +154,7 @@ JSON: dict[tuple[str, str], Body] = {
         "declarations": DECLARED,
     },
     ("POST", "/api/v1/dispatches/{dispatch_id}/end"): lambda _: {
-        "end_date": str(TODAY),
+        "end_date": str(business_day()),
         "reason": "resigned",
     },
     ("PUT", "/api/v1/dispatches/{dispatch_id}/payroll/{month}"): lambda _: {
@@ -176,7 +177,7 @@ JSON: dict[tuple[str, str], Body] = {
         "amount": "10.00",
         "category": "service_purchase",
         "contract_id": int(o.params["contract_id"]),
-        "spent_on": str(TODAY),
+        "spent_on": str(business_day()),
         "description": "服务费",
     },
     ("POST", "/api/v1/indicator-systems"): lambda _: {

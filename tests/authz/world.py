@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.common.months import business_today
-from tests.conftest import Tokens
+from tests.conftest import Tokens, business_day
 from tests.contracts.conftest import World, make_world
 from tests.contracts.test_procurement import _approved_plan, _bid, _contractor, _procurement_body
 from tests.funds.conftest import ACCEPTANCE, PREFECTURE, REALLOCATION_VALUES, WEIGHTS, Funds
@@ -26,7 +25,6 @@ from tests.penalties.conftest import FOUND
 COUNTY = "530102"
 TOWNSHIP = "530102001"
 VILLAGE = "530102001001"
-TODAY = business_today(datetime.now(UTC))
 
 
 @dataclass
@@ -77,7 +75,7 @@ async def build(api: httpx.AsyncClient, tokens: Tokens, engine: AsyncEngine) -> 
         await api.post(
             "/api/v1/tasks",
             json={"dispatch_id": dispatch, "duty_code": "application_assistance",
-                  "due_date": str(TODAY + timedelta(days=7)), "description": "入户核查"},
+                  "due_date": str(business_day() + timedelta(days=7)), "description": "入户核查"},
             headers=county,
         )
     )["id"]  # fmt: skip
@@ -85,7 +83,7 @@ async def build(api: httpx.AsyncClient, tokens: Tokens, engine: AsyncEngine) -> 
         await api.post(
             "/api/v1/work-logs",
             json={"client_id": str(uuid.uuid4()), "dispatch_id": dispatch,
-                  "duty_code": "application_assistance", "date": str(TODAY), "program": "dibao",
+                  "duty_code": "application_assistance", "date": str(business_day()), "program": "dibao",
                   "quantity": 1},
             headers=as_worker,
         )
@@ -128,7 +126,7 @@ async def build(api: httpx.AsyncClient, tokens: Tokens, engine: AsyncEngine) -> 
     violation = _ok(
         await api.post(
             "/api/v1/violations",
-            json={"dispatch_id": dispatch, **FOUND, "multiplier": "1", "decided_on": str(TODAY)},
+            json={"dispatch_id": dispatch, **FOUND, "multiplier": "1", "decided_on": str(business_day())},
             headers=county,
         )
     )["id"]

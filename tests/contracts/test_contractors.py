@@ -3,7 +3,7 @@ eligibility and flags in the answer, roles and region scope, debarments and the 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -11,8 +11,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.common.models import Debarment, Event
-from services.common.months import business_today
-from tests.conftest import Tokens
+from tests.conftest import Tokens, business_day
 
 BODY = {
     "name": "五华区社会工作服务中心",
@@ -75,7 +74,7 @@ async def test_ineligible_and_flagged_contractor_is_recorded_with_its_reasons(
         "employees": 0,
         "social_insurance_enrollees": 0,
         "address": " ",
-        "registered_on": business_today(datetime.now(UTC)).isoformat(),
+        "registered_on": business_day().isoformat(),
         "uscc": "12530102431012345D",
     }
     r = await contract_api.post(
@@ -209,7 +208,7 @@ async def test_debarments_and_the_public_list(
 ) -> None:
     barred = await _create(contract_api, tokens, BODY)
     await _create(contract_api, tokens, OTHER, region="530103")
-    today = business_today(datetime.now(UTC))
+    today = business_day()
     async with engine.begin() as conn:  # until the contract lifecycle makes them by a serious termination
         await conn.execute(
             insert(Debarment),

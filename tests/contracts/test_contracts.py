@@ -4,7 +4,6 @@ debars the contractor."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -14,9 +13,9 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.common.models import Contract, Event
-from services.common.months import add_months, business_today
+from services.common.months import add_months
 from services.contract_api.contracts.rules import TRANSITIONS
-from tests.conftest import Stack, Tokens
+from tests.conftest import Stack, Tokens, business_day
 from tests.contracts.test_contractors import BODY as CONTRACTOR
 
 COUNTY = ("county_official", "530102")
@@ -260,7 +259,7 @@ async def test_a_serious_termination_debars(
     assert r.status_code == status, r.text
     if status != 200:
         return
-    today = business_today(datetime.now(UTC))
+    today = business_day()
     debarments = (
         await contract_api.get(
             f"/api/v1/contractors/{contractor}/debarments", headers=tokens.headers(*COUNTY)

@@ -3,23 +3,20 @@ and seeded once."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.common import uscc
-from services.common.months import business_today
 from services.common.pii import load_vault
 from services.common.settings import Settings
 from services.contract_api.seed import DEMO_USCC, seed_contracted_county
-from tests.conftest import Tokens
+from tests.conftest import Tokens, business_day
 
 
 async def test_the_demo_county_is_valid_and_seeded_once(
     api: httpx.AsyncClient, tokens: Tokens, engine: AsyncEngine, settings: Settings
 ) -> None:
-    today = business_today(datetime.now(UTC))
+    today = business_day()
     async with engine.begin() as conn:
         county = await seed_contracted_county(conn, load_vault(settings), today)
     async with engine.begin() as conn:

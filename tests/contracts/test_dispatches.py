@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.common.months import business_today
-from tests.conftest import Tokens
+from tests.conftest import Tokens, business_day
 from tests.contracts.conftest import DECLARED, START, VILLAGE, World, make_world
 from tests.contracts.test_contracts import COUNTY, _act
 
@@ -173,7 +172,7 @@ async def test_ending_the_contract_ends_its_dispatches(world: World, tokens: Tok
     r = await _act(world.api, tokens, world.contract, world.contractor, "terminate")
     assert r.status_code == 200
     ended = (await world.api.get(f"/api/v1/dispatches/{d['id']}", headers=world.h)).json()
-    today = business_today(datetime.now(UTC))
+    today = business_day()
     assert (ended["end_date"], ended["end_reason"]) == (str(today), "contract_ended")
 
 

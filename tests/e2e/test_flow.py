@@ -22,8 +22,8 @@ import pytest
 from services.common.auth.keys import KeyStore
 from services.common.auth.tokens import mint
 from services.common.idnumbers import compose
-from services.common.months import business_today
 from services.common.settings import Settings
+from tests.conftest import business_day
 from tests.contracts.test_public import ocds_errors
 from tests.e2e.test_up import _free_block, _start, _stop, _wait_ready
 
@@ -99,7 +99,7 @@ def _demo_worker_posts_a_log(f: Flow, banner: str) -> None:
         "client_id": str(uuid.uuid4()),
         "dispatch_id": int(dispatch),
         "duty_code": "policy_consultation",
-        "date": str(business_today(datetime.now(UTC))),
+        "date": str(business_day()),
     }
     f.call("POST", "/api/v1/work-logs", {"Authorization": f"Bearer {token}"}, 201, json=log)
 
@@ -185,7 +185,7 @@ def _the_flow(f: Flow) -> None:
     contract = f.call("POST", f"/api/v1/procurements/{p}/award", county, 201, json={})["contract_id"]
     org = orgs[0]
     contractor = f.token("contractor", "530102", org_id=str(org), sub=f"contractor-{org}")
-    today = business_today(datetime.now(UTC))
+    today = business_day()
     start = today - timedelta(days=40)
     terms = {
         "start_date": str(start),

@@ -5,16 +5,14 @@ replacement requests."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.common.models import ReplacementRequest
-from services.common.months import business_today
+from tests.conftest import business_day
 from tests.penalties.conftest import Case
-
-TODAY = business_today(datetime.now(UTC))
 
 
 async def _appeal(case: Case, violation: int) -> tuple[int, dict[str, object]]:
@@ -27,12 +25,13 @@ async def _appeal(case: Case, violation: int) -> tuple[int, dict[str, object]]:
 
 
 async def test_the_appeal_window_includes_its_15th_day(case: Case) -> None:
-    last_day = await case.confirmed(decided_on=str(TODAY - timedelta(days=15)), discovered_on="2026-03-05")
+    today = business_day()
+    last_day = await case.confirmed(decided_on=str(today - timedelta(days=15)), discovered_on="2026-03-05")
     status, body = await _appeal(case, last_day["id"])
     assert status == 201 and body["status"] == "pending"
     status, body = await _appeal(case, last_day["id"])
     assert status == 409 and body["code"] == "APPEAL_EXISTS"
-    too_late = await case.confirmed(decided_on=str(TODAY - timedelta(days=16)))
+    too_late = await case.confirmed(decided_on=str(today - timedelta(days=16)))
     status, body = await _appeal(case, too_late["id"])
     assert status == 422 and body["code"] == "APPEAL_WINDOW_CLOSED"
     reported = (await case.violation(who=("township_official", "530102001"))).json()
@@ -163,14 +162,15 @@ async def test_who_settles(case: Case) -> None:
 
 
 async def test_replacement_requests(case: Case) -> None:
+    today = business_day()
     v = await case.confirmed()
     body = {"dispatch_id": case.dispatch, "violation_id": v["id"], "reason": "弄虚作假，要求更换"}
     r = await case.penalty.post("/api/v1/replacement-requests", json=body, headers=case.county())
     assert r.status_code == 201 and r.json()["status"] == "open"
-    assert r.json()["due_date"] == str(TODAY + timedelta(days=15))
+    assert r.json()["due_date"] == str(today + timedelta(days=15))
     req = r.json()["id"]
     overdue = await case.penalty.post(
-        "/api/v1/replacement-requests", json={**body, "due_date": str(TODAY)}, headers=case.county()
+        "/api/v1/replacement-requests", json={**body, "due_date": str(today)}, headers=case.county()
     )
     assert overdue.json()["status"] == "open"  # due today: not yet overdue
     fulfil = f"/api/v1/replacement-requests/{req}/fulfil"
@@ -210,21 +210,22 @@ async def test_replacement_requests(case: Case) -> None:
     assert [x["id"] for x in opened.json()["items"]] == [overdue.json()["id"]]
     past = await case.penalty.post(
         "/api/v1/replacement-requests",
-        json={**body, "due_date": str(TODAY - timedelta(days=1))},
+        json={**body, "due_date": str(today - timedelta(days=1))},
         headers=case.county(),
     )
     assert past.status_code == 422 and past.json()["code"] == "DUE_DATE_PASSED"
 
 
 async def test_a_request_past_its_due_date_is_overdue(case: Case, engine: AsyncEngine) -> None:
-    body = {"dispatch_id": case.dispatch, "reason": "要求更换", "due_date": str(TODAY)}
+    today = business_day()
+    body = {"dispatch_id": case.dispatch, "reason": "要求更换", "due_date": str(today)}
     made = (await case.penalty.post("/api/v1/replacement-requests", json=body, headers=case.county())).json()
     assert made["status"] == "open"  # the due date itself is still in time
     async with engine.begin() as conn:  # the day after: the due date is yesterday
         await conn.execute(
             update(ReplacementRequest)
             .where(ReplacementRequest.id == made["id"])
-            .values(due_date=TODAY - timedelta(days=1))
+            .values(due_date=today - timedelta(days=1))
         )
     read = await case.penalty.get(f"/api/v1/replacement-requests/{made['id']}", headers=case.county())
     assert read.json()["status"] == "overdue"

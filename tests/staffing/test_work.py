@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -11,14 +11,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.common.models import WorkLog
-from services.common.months import business_today
-from tests.conftest import Tokens
+from tests.conftest import Tokens, business_day, days_from_today
 from tests.staffing.factories import contract, dispatch
 from tests.staffing.test_quotas_over_data import _person
 
 VILLAGE = "530102001001"
-# Business dates are Yunnan's (UTC+8): at 20:00 UTC it is already tomorrow there.
-TODAY = business_today(datetime.now(UTC))
 
 
 async def test_duty_catalog(api: httpx.AsyncClient, tokens: Tokens) -> None:
@@ -46,9 +43,9 @@ async def posted(engine: AsyncEngine) -> dict[str, int]:
     cid = await contract(engine, "530102")
     person = await _person(engine, 50)
     other = await _person(engine, 51)
-    village = await dispatch(engine, cid, person, VILLAGE, start=TODAY - timedelta(days=30))
+    village = await dispatch(engine, cid, person, VILLAGE, start=business_day() - timedelta(days=30))
     institution = await dispatch(
-        engine, cid, other, "530102001", level="institution", start=TODAY - timedelta(days=30)
+        engine, cid, other, "530102001", level="institution", start=business_day() - timedelta(days=30)
     )
     return {"person": person, "dispatch": village, "institution": institution, "other": other}
 
@@ -60,7 +57,7 @@ async def test_tasks_within_duties(api: httpx.AsyncClient, tokens: Tokens, poste
         json={
             "dispatch_id": posted["dispatch"],
             "duty_code": "emergency_assistance",
-            "due_date": str(TODAY),
+            "due_date": str(business_day()),
             "description": "入户核实",
         },
         headers=h,
@@ -71,7 +68,7 @@ async def test_tasks_within_duties(api: httpx.AsyncClient, tokens: Tokens, poste
         json={
             "dispatch_id": posted["dispatch"],
             "duty_code": "means_test",
-            "due_date": str(TODAY),
+            "due_date": str(business_day()),
             "description": "x",
         },
         headers=h,
@@ -82,7 +79,7 @@ async def test_tasks_within_duties(api: httpx.AsyncClient, tokens: Tokens, poste
         json={
             "dispatch_id": posted["dispatch"],
             "duty_code": "cook_lunch",
-            "due_date": str(TODAY),
+            "due_date": str(business_day()),
             "description": "x",
         },
         headers=h,
@@ -94,7 +91,7 @@ async def test_tasks_within_duties(api: httpx.AsyncClient, tokens: Tokens, poste
         json={
             "dispatch_id": posted["institution"],
             "duty_code": "means_test",
-            "due_date": str(TODAY),
+            "due_date": str(business_day()),
             "description": "x",
         },
         headers=h,
@@ -107,7 +104,7 @@ async def test_tasks_within_duties(api: httpx.AsyncClient, tokens: Tokens, poste
             json={
                 "dispatch_id": posted["dispatch"],
                 "duty_code": "emergency_assistance",
-                "due_date": str(TODAY),
+                "due_date": str(business_day()),
                 "description": "x",
             },
             headers=elsewhere,
@@ -120,7 +117,7 @@ async def test_tasks_within_duties(api: httpx.AsyncClient, tokens: Tokens, poste
             json={
                 "dispatch_id": posted["dispatch"],
                 "duty_code": "emergency_assistance",
-                "due_date": str(TODAY),
+                "due_date": str(business_day()),
                 "description": "x",
             },
             headers=worker,
@@ -136,7 +133,7 @@ def _log(posted: dict[str, int], **kw: object) -> dict[str, object]:
         "client_id": str(uuid.uuid4()),
         "dispatch_id": posted["dispatch"],
         "duty_code": "application_assistance",
-        "date": str(TODAY),
+        "date": str(business_day()),
         "program": "dibao",
         "quantity": 2,
         **kw,
@@ -164,8 +161,8 @@ async def test_single_log_and_resend(
     ("change", "code"),
     [
         ({"duty_code": "means_test"}, "DUTY_OUT_OF_SCOPE"),
-        ({"date": str(TODAY + timedelta(days=1))}, "DATE_IN_FUTURE"),
-        ({"date": str(TODAY - timedelta(days=31))}, "DATE_OUTSIDE_DISPATCH"),
+        ({"date": timedelta(days=1)}, "DATE_IN_FUTURE"),
+        ({"date": timedelta(days=-31)}, "DATE_OUTSIDE_DISPATCH"),
         ({"task_id": 999999}, "TASK_NOT_FOUND"),
     ],
 )
@@ -173,14 +170,14 @@ async def test_log_rejections(
     api: httpx.AsyncClient, tokens: Tokens, posted: dict[str, int], change: dict[str, object], code: str
 ) -> None:
     worker = tokens.headers("worker", VILLAGE, sub=str(posted["person"]), org_id="7")
-    r = await api.post("/api/v1/work-logs", json=_log(posted, **change), headers=worker)
+    r = await api.post("/api/v1/work-logs", json=_log(posted, **days_from_today(change)), headers=worker)
     assert r.status_code == 422 and r.json()["code"] == code
 
 
 async def test_log_boundaries(api: httpx.AsyncClient, tokens: Tokens, posted: dict[str, int]) -> None:
     worker = tokens.headers("worker", VILLAGE, sub=str(posted["person"]), org_id="7")
     first_day = await api.post(
-        "/api/v1/work-logs", json=_log(posted, date=str(TODAY - timedelta(days=30))), headers=worker
+        "/api/v1/work-logs", json=_log(posted, date=str(business_day() - timedelta(days=30))), headers=worker
     )
     assert first_day.status_code == 201
     assert (
@@ -202,7 +199,7 @@ async def test_batch(
         twin,
         twin,
         _log(posted, dispatch_id=posted["institution"]),
-        _log(posted, date=str(TODAY + timedelta(days=2))),
+        _log(posted, date=str(business_day() + timedelta(days=2))),
     ]
     r = await api.post("/api/v1/work-logs/batch", json={"items": items}, headers=worker)
     assert r.status_code == 200, r.text
@@ -258,7 +255,7 @@ async def test_batch(
 async def test_workload(api: httpx.AsyncClient, tokens: Tokens, engine: AsyncEngine) -> None:
     cid = await contract(engine, "530102")
     kunming = await dispatch(
-        engine, cid, await _person(engine, 60), VILLAGE, start=TODAY - timedelta(days=10)
+        engine, cid, await _person(engine, 60), VILLAGE, start=business_day() - timedelta(days=10)
     )
     zx = await contract(engine, "530627")
     zhenxiong = await dispatch(
@@ -267,7 +264,7 @@ async def test_workload(api: httpx.AsyncClient, tokens: Tokens, engine: AsyncEng
         await _person(engine, 61, "530627"),
         "530627001",
         level="township",
-        start=TODAY - timedelta(days=10),
+        start=business_day() - timedelta(days=10),
     )
     official = tokens.headers()
     for d, duty, qty in [
@@ -281,7 +278,7 @@ async def test_workload(api: httpx.AsyncClient, tokens: Tokens, engine: AsyncEng
                 "client_id": str(uuid.uuid4()),
                 "dispatch_id": d,
                 "duty_code": duty,
-                "date": str(TODAY),
+                "date": str(business_day()),
                 "quantity": qty,
             },
             headers=official,
@@ -305,7 +302,9 @@ async def test_workload(api: httpx.AsyncClient, tokens: Tokens, engine: AsyncEng
     ]
     assert mine == [{"key": "530102001", "logs": 2, "quantity": 5}]
     none = (
-        await api.get("/api/v1/workload", params={"from": str(TODAY + timedelta(days=1))}, headers=official)
+        await api.get(
+            "/api/v1/workload", params={"from": str(business_day() + timedelta(days=1))}, headers=official
+        )
     ).json()
     assert none["items"] == []
     assert (await api.get("/api/v1/workload", params={"region": "5306"}, headers=county)).status_code == 404
@@ -325,7 +324,7 @@ async def test_read_back_scoped(api: httpx.AsyncClient, tokens: Tokens, posted: 
             json={
                 "dispatch_id": posted["dispatch"],
                 "duty_code": "policy_consultation",
-                "due_date": str(TODAY),
+                "due_date": str(business_day()),
                 "description": "x",
             },
             headers=official,
