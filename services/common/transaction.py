@@ -4,17 +4,19 @@
 writes the queued audit rows and change-feed events and commits *before* returning the response,
 so a client never gets a 2xx for a change that did not commit.
 
-The shared layer begins and ends a write's transaction itself, on the driver connection. The
-request's session is SQLAlchemy's with the driver in autocommit (``Database.autocommit_sessionmaker``),
-so SQLAlchemy sends no ``BEGIN`` or ``COMMIT`` of its own; when the session takes a connection for a
-write, ``_begin`` sends ``BEGIN`` on it, and ``_end`` sends ``COMMIT`` or ``ROLLBACK``. The ORM, its
-flushes and every store work inside that transaction as before. What it buys: the statements on the
-path every write takes — the idempotency claim and answer, the audit rows and events — run as
+The shared layer begins and ends a write's transaction itself, on the request's one connection.
+The request's session is SQLAlchemy's with the driver in autocommit (``Database.request_sessionmaker``),
+so SQLAlchemy sends no ``BEGIN`` or ``COMMIT`` of its own; the request's first statement, by the ORM
+or by a ``Statement``, takes the connection from the pool and sends ``BEGIN`` on it
+(``database.take``), and ``_end`` sends ``COMMIT`` or ``ROLLBACK``. The ORM, its flushes and every
+store work inside that transaction as before. What it buys: the statements on the path every write
+takes — the idempotency claim and answer, the audit rows and events — run as
 ``database.Statement``s on the same connection, ~100 µs of CPU each cheaper than through
-``session.execute`` (bench/README.md). What it asks: a connection must never go back to the pool
-inside a transaction (the driver would not roll it back), so ``_request_session`` ends it in every
-case — an answer, a 4xx, an exception, a cancelled request — and a connection whose ``ROLLBACK``
-fails is closed, not reused.
+``session.execute`` (bench/README.md), and a request that runs only those never asks SQLAlchemy's
+session for a connection at all. What it asks: a connection must never go back to the pool inside a
+transaction (the driver would not roll it back), so ``_request_session`` ends it in every case — an
+answer, a 4xx, an exception, a cancelled request — and a connection whose ``ROLLBACK`` fails is
+discarded, not reused (``database.release``).
 
 With an ``Idempotency-Key`` on a POST, everything happens in that one transaction too. The key is
 claimed with a transaction-level advisory lock on the key's scope (service, caller, method, route,
@@ -52,24 +54,16 @@ import asyncpg
 from fastapi import Depends, Request, Response
 from fastapi.routing import APIRoute
 from sqlalchemy import event
-from sqlalchemy.engine import Connection as SyncConnection
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session as OrmSession
-from sqlalchemy.orm import SessionTransaction
-from sqlalchemy.util import await_only
 
 from services.common import exports, idempotency, problems
 from services.common.auth.deps import authenticate
 from services.common.changes import discard_pending, flush_events, has_pending
-from services.common.database import DRIVER, Database, driver
+from services.common.database import ALONE, DRIVER, OWN, Database, driver, release
 
 log = logging.getLogger("jiuzhu.db")
 
-# Set on a session whose statements each commit as they run (a read, a ``single_write``).
-ALONE = "jiuzhu.statements_alone"
-# Set on a session whose transaction the shared layer begins (``_begin``) and ends (``_end``); while
-# one is open, its driver connection is kept in ``session.info[DRIVER]``.
-OWN = "jiuzhu.own_transaction"
 READS = frozenset({"GET", "HEAD"})
 
 
@@ -86,22 +80,12 @@ Session = Annotated[AsyncSession, Depends(session_of)]
 Endpoint = Callable[[Request], Coroutine[Any, Any, Response]]
 
 
-@event.listens_for(OrmSession, "after_begin")
-def _begin(session: OrmSession, _transaction: SessionTransaction, connection: SyncConnection) -> None:
-    """The session took a connection for a write of the request: begin its transaction there. (An
-    event runs inside SQLAlchemy's greenlet, where ``await_only`` waits for the driver.)"""
-    if session.info.get(OWN) and not session.info.get(ALONE):
-        conn: asyncpg.Connection = connection.connection.driver_connection
-        await_only(conn.execute("BEGIN"))
-        session.info[DRIVER] = conn
-
-
 async def _end(session: AsyncSession, command: str) -> None:
-    """``COMMIT`` or ``ROLLBACK`` the transaction ``_begin`` opened, if one is open. When that fails
-    and leaves the connection broken or still inside the transaction (its backend gone, the request
-    cancelled meanwhile), the connection is invalidated, not put back: the pool must never hand out
-    one inside a transaction. A failed ``COMMIT`` is the request's error (nothing was committed); a
-    failed ``ROLLBACK`` is only logged, and the request keeps its own answer or error."""
+    """``COMMIT`` or ``ROLLBACK`` the transaction ``database.take`` began, if one is open. When that
+    fails and leaves the connection broken or still inside the transaction (its backend gone, the
+    request cancelled meanwhile), the connection is discarded at once (``database.release``): the
+    next statement takes another. A failed ``COMMIT`` is the request's error (nothing was
+    committed); a failed ``ROLLBACK`` is only logged, and the request keeps its own answer or error."""
     conn: asyncpg.Connection | None = session.info.pop(DRIVER, None)
     if conn is None:
         return
@@ -110,7 +94,7 @@ async def _end(session: AsyncSession, command: str) -> None:
     except BaseException as exc:
         if conn.is_closed() or conn.is_in_transaction():
             log.warning("%s failed (%s); the connection is discarded", command, type(exc).__name__)
-            await session.invalidate()
+            await session.run_sync(release)
         if command == "COMMIT" or not isinstance(exc, Exception):
             raise
 
@@ -125,8 +109,15 @@ async def _commit(session: AsyncSession) -> None:
 
 
 async def _rollback(session: AsyncSession) -> None:
+    await session.rollback()  # SQLAlchemy's side first: in autocommit it sends nothing
     await _end(session, "ROLLBACK")
-    await session.rollback()
+
+
+def _close(session: OrmSession) -> None:
+    try:
+        session.close()
+    finally:
+        release(session)
 
 
 @asynccontextmanager
@@ -134,7 +125,7 @@ async def _request_session(request: Request, *, alone: bool = False) -> AsyncIte
     """The request's session; ``alone``: each statement commits as it runs (a read). Whatever happens
     inside, the transaction is ended before the connection goes back to the pool."""
     db: Database = request.app.state.db
-    session = db.autocommit_sessionmaker()
+    session = db.request_sessionmaker()
     session.info["service"] = request.app.state.service_name
     session.info["request_id"] = getattr(request.state, "request_id", "-")
     session.info[ALONE if alone else OWN] = True
@@ -145,7 +136,7 @@ async def _request_session(request: Request, *, alone: bool = False) -> AsyncIte
         try:
             await _end(session, "ROLLBACK")  # nothing to do after a commit
         finally:
-            await session.close()
+            await session.run_sync(_close)
 
 
 class TransactionalRoute(APIRoute):
@@ -274,7 +265,8 @@ async def commit_step(session: AsyncSession) -> None:
     connection across an HTTP call (``concurrency.py``); the next statement begins a new transaction,
     which ``TransactionalRoute`` commits as usual."""
     await _commit(session)
-    await session.commit()  # SQLAlchemy's side: the connection goes back to the pool
+    await session.commit()  # SQLAlchemy's side (it sends nothing)
+    await session.run_sync(release)  # the connection goes back to the pool
 
 
 async def single_write(session: AsyncSession) -> bool:
@@ -288,7 +280,7 @@ async def single_write(session: AsyncSession) -> bool:
     Under an ``Idempotency-Key`` the request is already in its claim's transaction (the stored answer
     must commit with the work): nothing changes, and False says so. An ORM write, or changes left
     queued for ``flush_events``, in such a request is a programming error (``_guard_statements_alone``)."""
-    if session.in_transaction():
+    if DRIVER in session.info:  # a transaction is open
         return False
     session.info[ALONE] = True
     return True

@@ -70,6 +70,16 @@ async def ok(session: Session, principal: County) -> dict[str, str]:
     return {"xid": xid}
 
 
+@probe.post("/driver-first")
+async def driver_first(session: Session, principal: County) -> dict[str, str]:
+    """The other order: a statement on the driver connection first, then the ORM joins it."""
+    xid = await (await driver(session)).fetchval("SELECT pg_current_xact_id()::text")
+    _add_region(session)
+    await session.flush()
+    _queue_change(session, principal)
+    return {"xid": str(xid)}
+
+
 @probe.post("/nul")
 async def nul(session: Session, principal: County) -> dict[str, str]:
     """A change whose event data PostgreSQL's jsonb cannot hold (U+0000): the audit rows and events
@@ -170,13 +180,15 @@ async def test_a_connection_whose_backend_died_is_not_reused(
     assert after["in_transaction"] is False and after["pid"] != before["pid"]
 
 
+@pytest.mark.parametrize("first", ["ok", "driver-first"])
 async def test_a_write_is_one_transaction_begun_by_the_shared_layer(
-    client: httpx.AsyncClient, tokens: Tokens, engine: AsyncEngine
+    client: httpx.AsyncClient, tokens: Tokens, engine: AsyncEngine, first: str
 ) -> None:
     """The control: the ORM's row, a statement of the route and the audit row and event written on
     the driver connection share one transaction (with the driver in autocommit, each would otherwise
-    commit alone), and it commits."""
-    r = await client.post("/probe/ok", headers=tokens.headers("county_official", "530102"))
+    commit alone), and it commits — whichever of the ORM and the driver connection runs first. The
+    pool holds one connection: a request that took a second would wait for it until it timed out."""
+    r = await client.post(f"/probe/{first}", headers=tokens.headers("county_official", "530102"))
     assert r.status_code == 200, r.text
     async with engine.connect() as conn:
         region = (await conn.execute(select(text("xmin::text")).where(Region.code == VILLAGE))).scalar()
