@@ -11,9 +11,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-import aiohttp
 import httpx
-from httpx_aiohttp import AiohttpTransport
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 from starlette.applications import Starlette
@@ -28,6 +26,7 @@ from gateway.frontdoor import FrontDoor, Metrics
 from gateway.limits import body_limit, retry_after
 from gateway.replicas import Replicas
 from gateway.signin import SignIn
+from gateway.upstream import AiohttpUpstream, HttpxUpstream, Upstream
 from services.common import problems, swagger
 from services.common.auth.keys import CachedPublicKeys, KeyStore
 from services.common.auth.revocation import RevocationList
@@ -114,22 +113,17 @@ class Gateway:
         )
         self.verifier = TokenVerifier(self.settings, self.keys, self.revoked.contains)
         self.signin = SignIn(self.settings, self.db.engine, self.verifier, self.revoked, self.clock)
-        # httpx's API on aiohttp's connection pool: httpcore's pool cost ~1 ms of CPU per request at
-        # 64 concurrent requests (measured with py-spy, bench/README.md); aiohttp's about a tenth.
-        # The proxy talks to the transport itself, below httpx.AsyncClient: a client keeps a cookie
-        # jar, and cookies one user's answer set must never ride along on another user's request.
-        per_replica = self.settings.upstream_connections
-        pooled = AiohttpTransport(client=lambda: _cookieless_session(per_replica))
-        self.transports: dict[str, httpx.AsyncBaseTransport] = {
-            base: self.mounts.get(base, pooled) for pool in self.upstreams.values() for base in pool.bases
+        # The proxy's pool (gateway/upstream.py): aiohttp's, called directly. httpcore's pool cost ~1 ms
+        # of CPU per request at 64 concurrent requests (measured with py-spy, bench/README.md).
+        pooled = AiohttpUpstream(self.settings.upstream_connections)
+        self.upstream_pools: dict[str, Upstream] = {
+            base: HttpxUpstream(self.mounts[base]) if base in self.mounts else pooled
+            for pool in self.upstreams.values()
+            for base in pool.bases
         }
-        # Readiness and the API documents on a pool of their own: never queued behind the traffic.
-        self.client = httpx.AsyncClient(
-            transport=AiohttpTransport(client=lambda: _cookieless_session(0)),
-            mounts=self.mounts or None,
-            timeout=5.0,
-            follow_redirects=False,
-        )
+        # Readiness and the API documents: a few requests a minute, on httpx's own pool, never
+        # queued behind the traffic.
+        self.client = httpx.AsyncClient(mounts=self.mounts or None, timeout=5.0, follow_redirects=False)
         try:
             yield
         finally:
@@ -163,7 +157,7 @@ class Gateway:
                 raise rate_limited(wait)
             limit = body_limit(path, self.settings.body_limit, self.settings.import_body_limit)
             await proxy.forward(
-                self.transports,
+                self.upstream_pools,
                 upstream,
                 self.upstreams[upstream],
                 scope,
@@ -267,13 +261,6 @@ class Gateway:
         return problems.domain_problem(
             err, lang=lang, instance=request.url.path, request_id=request.state.request_id
         )
-
-
-def _cookieless_session(per_host: int) -> aiohttp.ClientSession:
-    connector = aiohttp.TCPConnector(limit=200, limit_per_host=per_host, keepalive_timeout=30)
-    return aiohttp.ClientSession(
-        connector=connector, cookie_jar=aiohttp.DummyCookieJar(), auto_decompress=False
-    )
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

@@ -12,6 +12,7 @@ from starlette.types import Receive, Scope, Send
 
 from gateway.frontdoor import Metrics
 from gateway.replicas import Replicas
+from gateway.upstream import Answer, Content, Upstream
 from services.common.errors import DomainError
 
 log = logging.getLogger("jiuzhu.gateway")
@@ -118,7 +119,7 @@ class _Body:
 
 
 async def forward(
-    transports: Mapping[str, httpx.AsyncBaseTransport],
+    upstreams: Mapping[str, Upstream],
     upstream: str,
     pool: Replicas,
     scope: Scope,
@@ -159,7 +160,7 @@ async def forward(
     retryable = method in ("GET", "HEAD")
     body = _Body(receive, body_limit)
     try:
-        content: bytes | AsyncIterator[bytes] = await body.read_all() if retryable else body.chunks()
+        content: Content = await body.read_all() if retryable else body.chunks()
     except BodyTooLarge:
         raise body_too_large(body_limit) from None
     except ClientGone:
@@ -167,15 +168,13 @@ async def forward(
 
     order = pool.order()
     attempts = max(2, len(order)) if retryable else 1
-    response: httpx.Response | None = None
+    response: Answer | None = None
     whole: bytes | None = None
     started = time.perf_counter()
     for attempt in range(attempts):
         base = order[attempt % len(order)]
-        request = httpx.Request(method, base + target, headers=headers, content=content)
-        request.extensions["timeout"] = dict.fromkeys(("connect", "read", "write", "pool"), deadline_seconds)
         try:
-            response = await transports[base].handle_async_request(request)
+            response = await upstreams[base].send(method, base + target, headers, content, deadline_seconds)
             if method != "HEAD":  # a HEAD, a 204 or a 304 declares a length it does not send
                 whole = await _read_small(response)
             pool.answered(base)
@@ -189,7 +188,7 @@ async def forward(
                 raise body_too_large(body_limit) from None
             if body.gone:
                 return _client_gone(upstream)
-            kind = "timeout" if _is_timeout(exc) else "unreachable"
+            kind = "timeout" if isinstance(exc, httpx.TimeoutException) else "unreachable"
             metrics.upstream_errors.labels(upstream, kind).inc()
             log.warning(
                 "upstream %s %s %s (attempt %d): %s", upstream, base, kind, attempt + 1, type(exc).__name__
@@ -205,15 +204,15 @@ async def forward(
         # The gateway's own server adds Date; Server banners are never shown.
         out_headers = [
             (k, v)
-            for k, v in _strip_hop_by_hop(list(response.headers.raw))
+            for k, v in _strip_hop_by_hop(response.headers)
             if k.lower() not in (b"server", b"date", b"x-request-id")
         ]
         out_headers.append((b"x-request-id", request_id.encode()))
-        await send({"type": "http.response.start", "status": response.status_code, "headers": out_headers})
+        await send({"type": "http.response.start", "status": response.status, "headers": out_headers})
         if whole is not None:
             await send({"type": "http.response.body", "body": whole, "more_body": False})
             return
-        async for chunk in response.stream:  # type: ignore[union-attr]
+        async for chunk in response.chunks():
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
         await send({"type": "http.response.body", "body": b"", "more_body": False})
     except httpx.HTTPError as exc:
@@ -222,20 +221,20 @@ async def forward(
         log.warning("upstream %s failed mid-response: %s", upstream, type(exc).__name__)
     finally:
         if whole is None:  # _read_small closed it
-            await response.stream.aclose()  # type: ignore[union-attr]
+            await response.aclose()
 
 
-async def _read_small(response: httpx.Response) -> bytes | None:
+async def _read_small(response: Answer) -> bytes | None:
     """The answer's body, read, if it declares one of at most READ_WHOLE_LIMIT bytes; else None, the
     body left to stream. A body cut short raises the transport's error here, before anything went to
     the client."""
-    declared = response.headers.get("content-length", "")
-    if response.status_code in (204, 304) or not declared.isdigit() or int(declared) > READ_WHOLE_LIMIT:
+    declared = next((v for k, v in response.headers if k.lower() == b"content-length"), b"")
+    if response.status in (204, 304) or not declared.isdigit() or int(declared) > READ_WHOLE_LIMIT:
         return None
     try:
-        body = b"".join([chunk async for chunk in response.stream])  # type: ignore[union-attr]
+        body = b"".join([chunk async for chunk in response.chunks()])
     finally:
-        await response.stream.aclose()  # type: ignore[union-attr]
+        await response.aclose()
     if len(body) != int(declared):  # aiohttp ends a short body quietly when the socket closes
         raise httpx.ReadError("answer shorter than its Content-Length")
     return body
@@ -244,12 +243,3 @@ async def _read_small(response: httpx.Response) -> bytes | None:
 def _client_gone(upstream: str) -> None:
     """Nothing to answer: the request was abandoned before it was whole, and not sent on whole."""
     log.info("client disconnected before its request to %s was whole; not forwarded", upstream)
-
-
-def _is_timeout(exc: httpx.TransportError) -> bool:
-    """A real timeout, not a refused or dropped connection a transport labelled as one
-    (httpx-aiohttp maps every aiohttp connection error to ``ConnectTimeout``)."""
-    cause = exc.__cause__
-    if cause is not None and not isinstance(cause, TimeoutError):
-        return False
-    return isinstance(exc, httpx.TimeoutException)
