@@ -38,8 +38,6 @@ class Upstream(Protocol):
         self, method: str, url: str, headers: Headers, content: Content, deadline: float
     ) -> Answer: ...
 
-    async def aclose(self) -> None: ...
-
 
 def _transport_error(exc: Exception) -> httpx.TransportError:
     """aiohttp's error as httpx's: a timeout stays a timeout, and nothing else becomes one."""
@@ -125,7 +123,8 @@ class _HttpxAnswer:
 
 
 class HttpxUpstream:
-    """Any httpx transport as an upstream: the test stack's ``httpx.ASGITransport`` mounts."""
+    """Any httpx transport as an upstream: the test stack's ``httpx.ASGITransport`` mounts (which
+    their owner closes)."""
 
     def __init__(self, transport: httpx.AsyncBaseTransport) -> None:
         self.transport = transport
@@ -136,6 +135,3 @@ class HttpxUpstream:
         request = httpx.Request(method, url, headers=headers, content=content)
         request.extensions["timeout"] = dict.fromkeys(("connect", "read", "write", "pool"), deadline)
         return _HttpxAnswer(await self.transport.handle_async_request(request))
-
-    async def aclose(self) -> None:
-        await self.transport.aclose()
