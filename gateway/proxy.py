@@ -82,10 +82,12 @@ def body_too_large(limit: int) -> DomainError:
 class _Body:
     """The request body as it arrives, cut off (not buffered first) once it passes ``limit``.
 
-    A body without ``Content-Length`` (chunked) can only be measured while it is sent on. The
-    upstream transport reads it inside its own write, and a transport wraps an exception raised
-    there in its own error (aiohttp's surfaces as a connection error), so ``exceeded`` records the
-    cause for the caller to answer 413 rather than 502.
+    A body that came whole in its first message — an API request's JSON, nearly always — is sent on
+    as bytes; a longer one streams through as it arrives. A stream without ``Content-Length``
+    (chunked) can only be measured while it is sent on. The upstream transport reads it inside its
+    own write, and a transport wraps an exception raised there in its own error (aiohttp's surfaces
+    as a connection error), so ``exceeded`` records the cause for the caller to answer 413 rather
+    than 502.
 
     A client that disconnects before its body is whole (a phone losing its signal) ends the
     request: uvicorn then answers ``http.disconnect`` even for bytes it had already read, and a body
@@ -94,28 +96,39 @@ class _Body:
 
     def __init__(self, receive: Receive, limit: int) -> None:
         self.receive, self.limit = receive, limit
+        self.seen = 0
         self.exceeded = False
         self.gone = False
 
-    async def chunks(self) -> AsyncIterator[bytes]:
-        seen = 0
-        while True:
-            message = await self.receive()
-            if message["type"] == "http.disconnect":
-                self.gone = True
-                raise ClientGone
-            chunk = message.get("body", b"")
-            seen += len(chunk)
-            if seen > self.limit:
-                self.exceeded = True
-                raise BodyTooLarge
+    async def content(self, *, whole: bool) -> Content:
+        """The body as bytes if it came in one message, or read to its end when ``whole`` (a read,
+        which may have to be sent again); else a stream beginning with what came."""
+        first, more = await self._next()
+        if not more:
+            return first
+        rest = self._rest(first)
+        return b"".join([c async for c in rest]) if whole else rest
+
+    async def _rest(self, first: bytes) -> AsyncIterator[bytes]:
+        if first:
+            yield first
+        more = True
+        while more:
+            chunk, more = await self._next()
             if chunk:
                 yield chunk
-            if not message.get("more_body", False):
-                return
 
-    async def read_all(self) -> bytes:
-        return b"".join([c async for c in self.chunks()])
+    async def _next(self) -> tuple[bytes, bool]:
+        message = await self.receive()
+        if message["type"] == "http.disconnect":
+            self.gone = True
+            raise ClientGone
+        chunk: bytes = message.get("body", b"")
+        self.seen += len(chunk)
+        if self.seen > self.limit:
+            self.exceeded = True
+            raise BodyTooLarge
+        return chunk, bool(message.get("more_body", False))
 
 
 async def forward(
@@ -156,11 +169,12 @@ async def forward(
     target = scope.get("raw_path", scope["path"].encode()).decode("latin-1")
     if scope.get("query_string"):
         target += "?" + scope["query_string"].decode("latin-1")
-    # Only idempotent reads are retried, so only they are read whole first; writes stream through.
+    # Only idempotent reads are retried, so only they are read whole first; a write's longer body
+    # streams through.
     retryable = method in ("GET", "HEAD")
     body = _Body(receive, body_limit)
     try:
-        content: Content = await body.read_all() if retryable else body.chunks()
+        content = await body.content(whole=retryable)
     except BodyTooLarge:
         raise body_too_large(body_limit) from None
     except ClientGone:
@@ -232,7 +246,7 @@ async def _read_small(response: Answer) -> bytes | None:
     if response.status in (204, 304) or not declared.isdigit() or int(declared) > READ_WHOLE_LIMIT:
         return None
     try:
-        body = b"".join([chunk async for chunk in response.chunks()])
+        body = await response.read()
     finally:
         await response.aclose()
     if len(body) != int(declared):  # aiohttp ends a short body quietly when the socket closes

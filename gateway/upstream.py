@@ -30,6 +30,10 @@ class Answer(Protocol):
 
     def chunks(self) -> AsyncIterator[bytes]: ...
 
+    async def read(self) -> bytes:
+        """The whole body (a short one: the proxy checks its length against Content-Length)."""
+        ...
+
     async def aclose(self) -> None: ...
 
 
@@ -61,6 +65,12 @@ class _AiohttpAnswer:
         try:
             async for chunk in self.response.content.iter_chunked(CHUNK):
                 yield chunk
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise _transport_error(exc) from exc
+
+    async def read(self) -> bytes:
+        try:
+            return await self.response.read()
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise _transport_error(exc) from exc
 
@@ -117,6 +127,9 @@ class _HttpxAnswer:
     async def chunks(self) -> AsyncIterator[bytes]:
         async for chunk in self.response.stream:  # type: ignore[union-attr]
             yield chunk
+
+    async def read(self) -> bytes:
+        return await self.response.aread()
 
     async def aclose(self) -> None:
         await self.response.stream.aclose()  # type: ignore[union-attr]

@@ -42,6 +42,13 @@ class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
 
 def configure_logging(service: str, level: int = logging.INFO) -> None:
+    # The formatter writes none of a record's thread, process or calling frame: the logging module
+    # is told not to look them up for every record (its documented optimisation switches). The
+    # gateway writes an access line per request, and finding the caller walked the stack each time.
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
+    logging._srcfile = None
     handler = StderrHandler()
     handler.setFormatter(JsonFormatter(service))
     handler.addFilter(RequestIdFilter())

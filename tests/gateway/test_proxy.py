@@ -281,6 +281,54 @@ async def test_real_upstream_and_no_cookie_jar(settings: Settings, db_url: str, 
     assert b"cookie:" not in seen[1].lower()
 
 
+async def _read_request_body(reader: asyncio.StreamReader, head: bytes) -> tuple[str, bytes]:
+    """How a raw upstream received a request body: framed by Content-Length or chunked."""
+    lines = head.decode("latin-1").lower().split("\r\n")
+    length = next((int(line.split(":", 1)[1]) for line in lines if line.startswith("content-length:")), None)
+    if length is not None:
+        return "length", await reader.readexactly(length)
+    assert "transfer-encoding: chunked" in lines, head
+    body = b""
+    while size := int((await reader.readuntil(b"\r\n")).strip(), 16):
+        body += await reader.readexactly(size)
+        await reader.readexactly(2)
+    await reader.readexactly(2)
+    return "chunked", body
+
+
+async def test_a_write_body_reaches_a_real_upstream_whole_in_one_piece_or_streamed(
+    settings: Settings, db_url: str, tokens: Tokens
+) -> None:
+    """A body that comes in one message is sent on as it is, with its length; one that comes in
+    several streams through, chunk by chunk, and arrives the same."""
+    received: list[tuple[str, bytes]] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            try:
+                head = await reader.readuntil(b"\r\n\r\n")
+            except (asyncio.IncompleteReadError, ConnectionError):
+                break
+            received.append(await _read_request_body(reader, head))
+            writer.write(b"HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\n{}")
+            await writer.drain()
+        writer.close()
+
+    parts = [b'{"a": "', b"x" * 100_000, b'"}']
+
+    async def streamed() -> AsyncIterator[bytes]:
+        for part in parts:
+            yield part
+
+    async with raw_upstream(settings, handle) as real, gateway_with(real, db_url, {}) as client:
+        one = await client.post("/api/v1/regions", content=b'{"a": "b"}', headers=tokens.headers())
+        assert one.status_code == 201
+        many = await client.post("/api/v1/regions", content=streamed(), headers=tokens.headers())
+        assert many.status_code == 201
+    assert received[0] == ("length", b'{"a": "b"}')
+    assert received[1] == ("chunked", b"".join(parts))
+
+
 async def test_only_idempotent_gets_are_retried_once(settings: Settings, db_url: str, tokens: Tokens) -> None:
     """The upstream drops every other connection without answering: a GET is retried, a POST is not."""
     connections = 0
