@@ -11,9 +11,9 @@ Starts `jiuzhu up` in a temporary data directory (embedded PostgreSQL), then mea
    gateway, at 1 and 64 connections, with and without `Idempotency-Key`: writes/s, p50, p99; and the
    **floor** ("Idem-Key floor"): the same POST at 64 connections refused with 422 by validation before
    any statement runs — no write can be cheaper, so its share of raw PostgreSQL bounds every write's;
-3. staffing_api's and PostgreSQL's CPU per write, how busy the machine's cores were during each run,
-   and what PostgreSQL's backends waited on during the 64-connection direct run (`pg_stat_activity`
-   sampled every 50 ms).
+3. staffing_api's, the gateway's and PostgreSQL's CPU per write, how busy the machine's cores were
+   during each run, and what PostgreSQL's backends waited on during the 64-connection direct run
+   (`pg_stat_activity` sampled every 50 ms).
 
 The two ratios the issue sets: 64-connection writes/s ÷ 1-connection writes/s (goal ≥ 2×) and
 writes/s ÷ raw single-row commits/s at 64 clients (goal ≥ 6 %). This VM's speed moves by tens of
@@ -207,6 +207,7 @@ class Run:
     keyed: str
     result: Result
     cpu: float  # staffing_api's CPU ms per write
+    gw_cpu: float  # the gateway's CPU ms per write (nothing on a direct run)
     pg_cpu: float  # PostgreSQL's CPU ms per write
     busy: float  # share of the machine's cores busy during the run (every process, wrk included)
 
@@ -219,6 +220,7 @@ def measure_round(
     dsn = dsn_of(stack)
     token = stack.token("province_admin", "53", sub="bench")
     staffing = service_processes(stack.port + 1)
+    gateway = service_processes(stack.port)
     runs: list[Run] = []
     waits: collections.Counter[str] = collections.Counter()
     n_run = (round_ - 1) * 8
@@ -227,7 +229,7 @@ def measure_round(
             for label, base in (("direct", stack.staffing), ("gateway", stack.gateway)):
                 suffix = 500 + n_run * 10  # each run writes villages of its own
                 n_run += 1
-                cpu0, pg0 = cpu_seconds(staffing), pg_cpu_seconds(stack)
+                cpu0, gw0, pg0 = cpu_seconds(staffing), cpu_seconds(gateway), pg_cpu_seconds(stack)
                 sampled = label == "direct" and conns > 1 and not keyed and round_ == 1
                 sampler = WaitSampler(dsn) if sampled else None
                 if sampler:
@@ -242,20 +244,27 @@ def measure_round(
                     waits = sampler.counts
                 n = max(1, result.requests)
                 cpu = (cpu_seconds(staffing) - cpu0) / n * 1000
+                gw_cpu = (cpu_seconds(gateway) - gw0) / n * 1000
                 pg_cpu = (pg_cpu_seconds(stack) - pg0) / n * 1000
                 runs.append(
-                    Run(round_, label, conns, "yes" if keyed else "no", result, cpu, pg_cpu,
+                    Run(round_, label, conns, "yes" if keyed else "no", result, cpu, gw_cpu, pg_cpu,
                         machine.result.busy)
                 )  # fmt: skip
     for label, base in (("direct", stack.staffing), ("gateway", stack.gateway)):
-        cpu0, pg0 = cpu_seconds(staffing), pg_cpu_seconds(stack)
+        cpu0, gw0, pg0 = cpu_seconds(staffing), cpu_seconds(gateway), pg_cpu_seconds(stack)
         with MachineMeter() as machine:
             result = run_post_bodies(
                 base + "/api/v1/regions", token, args.connections, args.seconds, [FLOOR_BODY]
             )
         n = max(1, result.requests)
-        cpu, pg_cpu = ((cpu_seconds(staffing) - cpu0) / n * 1000, (pg_cpu_seconds(stack) - pg0) / n * 1000)
-        runs.append(Run(round_, label, args.connections, "floor", result, cpu, pg_cpu, machine.result.busy))
+        cpu, gw_cpu, pg_cpu = (
+            (cpu_seconds(staffing) - cpu0) / n * 1000,
+            (cpu_seconds(gateway) - gw0) / n * 1000,
+            (pg_cpu_seconds(stack) - pg0) / n * 1000,
+        )
+        runs.append(
+            Run(round_, label, args.connections, "floor", result, cpu, gw_cpu, pg_cpu, machine.result.busy)
+        )
     return runs, waits
 
 
@@ -276,7 +285,7 @@ def print_build(build: str, runs: list[Run], waits: collections.Counter[str], pr
     print(f"\n{build}: POST /api/v1/regions, staffing_api processes: {processes}")
     print(
         f"{'round':>5} {'path':<8} {'conns':>5} {'Idem-Key':>8} {'writes/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
-        f"{'errors':>6} {'non-2xx':>7} {'svc CPU ms':>10} {'PG CPU ms':>9} {'CPU busy':>8} {'vs 1 conn':>9} "
+        f"{'errors':>6} {'non-2xx':>7} {'svc CPU ms':>10} {'gw CPU ms':>9} {'PG CPU ms':>9} {'CPU busy':>8} {'vs 1 conn':>9} "
         f"{'vs raw PG':>9}"
     )
     one: dict[tuple[int, str, str], float] = {}
@@ -293,7 +302,7 @@ def print_build(build: str, runs: list[Run], waits: collections.Counter[str], pr
             ratios[run.path, run.keyed].append((scale, r.rps / ceiling))
         print(
             f"{run.round:>5} {run.path:<8} {run.conns:>5} {run.keyed:>8} {r.rps:>9.0f} {r.p50_ms:>8.2f} "
-            f"{r.p99_ms:>8.2f} {r.errors:>6} {r.non_2xx:>7} {run.cpu:>10.2f} {run.pg_cpu:>9.2f} "
+            f"{r.p99_ms:>8.2f} {r.errors:>6} {r.non_2xx:>7} {run.cpu:>10.2f} {run.gw_cpu:>9.2f} {run.pg_cpu:>9.2f} "
             f"{run.busy:>8.0%} {f'{scale:.2f}x' if scale else '':>9} {r.rps / ceiling:>9.1%}"
         )
     if len(raw) > 1 or any(len(v) > 1 for v in ratios.values()):

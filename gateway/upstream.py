@@ -14,6 +14,7 @@ cut short) another ``httpx.TransportError``.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from functools import lru_cache
 from typing import Protocol
 
 import aiohttp
@@ -53,6 +54,12 @@ def _transport_error(exc: Exception) -> httpx.TransportError:
     if isinstance(exc, aiohttp.ClientConnectorError):
         return httpx.ConnectError(message)
     return httpx.ReadError(message)
+
+
+@lru_cache(maxsize=8)
+def _timeout(deadline: float) -> aiohttp.ClientTimeout:
+    """One deadline for connecting and for each read, made once (the settings' deadline is fixed)."""
+    return aiohttp.ClientTimeout(sock_connect=deadline, sock_read=deadline, connect=deadline)
 
 
 class _AiohttpAnswer:
@@ -107,7 +114,7 @@ class AiohttpUpstream:
                 data=content if content != b"" else None,
                 allow_redirects=False,
                 compress=False,
-                timeout=aiohttp.ClientTimeout(sock_connect=deadline, sock_read=deadline, connect=deadline),
+                timeout=_timeout(deadline),
             )
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise _transport_error(exc) from exc

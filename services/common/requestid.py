@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import random
 import re
-import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -18,9 +18,13 @@ current_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("reques
 
 
 def accept_or_new(value: str | None) -> str:
+    """The caller's id when well-formed, else 32 random hex digits. A request id only ties log lines
+    together and grants nothing, so it comes from the process's own generator (``random`` reseeds
+    in a forked child) rather than the kernel's: ``uuid4`` asked the kernel for 16 bytes on every
+    request, ~3 µs of the gateway's CPU each time."""
     if value is not None and REQUEST_ID_PATTERN.fullmatch(value):
         return value
-    return uuid.uuid4().hex
+    return f"{random.getrandbits(128):032x}"
 
 
 class RequestIdFilter(logging.Filter):
@@ -48,22 +52,19 @@ class RequestIdMiddleware:
         scope.setdefault("state", {})["request_id"] = request_id
         token = current_request_id.set(request_id)
 
+        started = False
+
         async def send_with_id(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 headers = [(k, v) for k, v in message.get("headers", []) if k != b"x-request-id"]
                 headers.append((b"x-request-id", request_id.encode()))
                 message["headers"] = headers
             await send(message)
 
-        started = False
-
-        async def send_tracking(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send_with_id(message)
-
         try:
-            await self.app(scope, receive, send_tracking)
+            await self.app(scope, receive, send_with_id)
         except Exception:
             # Handled here, inside the request id's context, so the 500 and its log line carry it.
             log.exception("unexpected error")
