@@ -36,6 +36,7 @@ from services.common.errors import DomainError, not_found
 from services.common.health import database_problems
 from services.common.logs import configure_logging
 from services.common.requestid import RequestIdMiddleware
+from services.common.runtime import settle_heap
 from services.common.settings import Settings, get_settings
 
 log = logging.getLogger("jiuzhu.gateway")
@@ -124,6 +125,7 @@ class Gateway:
         # Readiness and the API documents: a few requests a minute, on httpx's own pool, never
         # queued behind the traffic.
         self.client = httpx.AsyncClient(mounts=self.mounts or None, timeout=5.0, follow_redirects=False)
+        settle_heap()
         try:
             yield
         finally:

@@ -25,6 +25,7 @@ from services.common.health import database_problems
 from services.common.logs import configure_logging
 from services.common.pii import load_vault
 from services.common.requestid import RequestIdMiddleware
+from services.common.runtime import settle_heap
 from services.common.settings import Settings, get_settings
 from services.common.transaction import TransactionalRoute
 
@@ -84,6 +85,7 @@ def create_service_app(
                 interval=settings.retention_interval_seconds, clock=lambda: datetime.now(UTC),
             )
         )  # fmt: skip
+        settle_heap()
         try:
             yield
         finally:
