@@ -173,6 +173,26 @@ async def raw_upstream(settings: Settings, handler: Handler, **update: Any) -> A
         await server.wait_closed()
 
 
+Answerer = Callable[[asyncio.StreamReader, bytes], Awaitable[bytes]]
+
+
+def answering(answer: Answerer) -> Handler:
+    """A raw upstream's connection: each request's head read, then ``answer`` (which may read the
+    body) gives the bytes written back, until the gateway closes the connection."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            try:
+                head = await reader.readuntil(b"\r\n\r\n")
+            except (asyncio.IncompleteReadError, ConnectionError):
+                break
+            writer.write(await answer(reader, head))
+            await writer.drain()
+        writer.close()
+
+    return handle
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -254,23 +274,16 @@ async def test_real_upstream_and_no_cookie_jar(settings: Settings, db_url: str, 
     """Over real sockets (the aiohttp pool): one caller's upstream cookie never reaches another caller."""
     seen: list[bytes] = []
 
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        while True:
-            try:
-                head = await reader.readuntil(b"\r\n\r\n")
-            except (asyncio.IncompleteReadError, ConnectionError):
-                break
-            seen.append(head)
-            body = b'{"ok": true}'
-            writer.write(
-                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                b"Set-Cookie: session=alice-secret; Path=/\r\n"
-                b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
-            )
-            await writer.drain()
-        writer.close()
+    async def answer(_reader: asyncio.StreamReader, head: bytes) -> bytes:
+        seen.append(head)
+        body = b'{"ok": true}'
+        return (
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            b"Set-Cookie: session=alice-secret; Path=/\r\n"
+            b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+        )
 
-    async with raw_upstream(settings, handle) as real, gateway_with(real, db_url, {}) as client:
+    async with raw_upstream(settings, answering(answer)) as real, gateway_with(real, db_url, {}) as client:
         first = await client.get("/api/v1/regions/53", headers=tokens.headers(sub="alice"))
         assert first.status_code == 200 and first.headers["set-cookie"].startswith("session=alice-secret")
         client.cookies.clear()  # the test's own client keeps a jar; the gateway must not
@@ -303,16 +316,9 @@ async def test_a_write_body_reaches_a_real_upstream_whole_in_one_piece_or_stream
     several streams through, chunk by chunk, and arrives the same."""
     received: list[tuple[str, bytes]] = []
 
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        while True:
-            try:
-                head = await reader.readuntil(b"\r\n\r\n")
-            except (asyncio.IncompleteReadError, ConnectionError):
-                break
-            received.append(await _read_request_body(reader, head))
-            writer.write(b"HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\n{}")
-            await writer.drain()
-        writer.close()
+    async def answer(reader: asyncio.StreamReader, head: bytes) -> bytes:
+        received.append(await _read_request_body(reader, head))
+        return b"HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\n{}"
 
     parts = [b'{"a": "', b"x" * 100_000, b'"}']
 
@@ -320,7 +326,7 @@ async def test_a_write_body_reaches_a_real_upstream_whole_in_one_piece_or_stream
         for part in parts:
             yield part
 
-    async with raw_upstream(settings, handle) as real, gateway_with(real, db_url, {}) as client:
+    async with raw_upstream(settings, answering(answer)) as real, gateway_with(real, db_url, {}) as client:
         one = await client.post("/api/v1/regions", content=b'{"a": "b"}', headers=tokens.headers())
         assert one.status_code == 201
         many = await client.post("/api/v1/regions", content=streamed(), headers=tokens.headers())
