@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import timedelta
 from typing import Any
 
 from fastapi import Response
-from sqlalchemy import BigInteger, LargeBinary, bindparam, func, select, text, update
+from sqlalchemy import BigInteger, LargeBinary, bindparam, delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -104,14 +105,22 @@ COMPLETE = Statement(
         completed_at=func.now(),
     )
 )
+# A claim committed in progress by a first step (``transaction.commit_step``), given up after a 5xx.
+FREE = Statement(
+    delete(IdempotencyKey).where(
+        IdempotencyKey.id == bindparam("claimed"), IdempotencyKey.state == "in_progress"
+    )
+)
 # The scope's lock taken again, waiting (a 4xx stored after its work was rolled back).
 LOCK = select(func.pg_advisory_xact_lock(bindparam("lock", type_=BigInteger)))
 _LOOKUP = select(
+    IdempotencyKey.id,
     IdempotencyKey.state,
     IdempotencyKey.request_hash,
     IdempotencyKey.response_status,
     IdempotencyKey.response_headers,
     IdempotencyKey.response_body,
+    (func.now() - IdempotencyKey.created_at).label("age"),  # the database's clock, not this process's
 ).where(*(getattr(IdempotencyKey, c) == bindparam(c) for c in SCOPE))
 _ANSWER = ("request_hash", "response_status", "response_headers", "response_body")
 STORE = (
@@ -130,10 +139,25 @@ STORE = (
 )
 
 
-async def stored_answer(conn: AsyncConnection, scope: dict[str, str], digest: str) -> Response | None:
-    """The answer already stored for this key (replayed), 422 if it was for another body, or None."""
+async def stored_answer(
+    conn: AsyncConnection, scope: dict[str, str], digest: str, claim_seconds: float, own: int | None = None
+) -> Response | None:
+    """The answer already stored for this key (replayed), 422 if it was for another body, or None:
+    no row, or a claim to take over — or this request's own (``own``: its claim's id), committed by
+    its first step before a 4xx.
+
+    A claim is committed "in progress" only by a write that commits a first step before calling
+    another service (``transaction.commit_step``, a payment); its advisory lock went with that
+    commit. Younger than ``claim_seconds`` its request is taken to be still running (409, as while
+    the lock is held: nothing is done twice). Older, its process is taken to have died between
+    the steps, and the retry takes the claim over: such a write is built to be finished by a
+    retry. (So was a claim left by the design before issue 8, committed before the work.)"""
     row = (await conn.execute(_LOOKUP, scope)).one_or_none()
-    if row is None or row.state != "completed":
+    if row is None:
+        return None
+    if row.state != "completed":
+        if row.id != own and row.age < timedelta(seconds=claim_seconds):
+            raise in_progress()
         return None
     if row.request_hash != digest:
         raise reused()

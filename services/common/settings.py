@@ -80,6 +80,14 @@ class Settings(BaseSettings):
     idempotency_keep_days: int = Field(
         7, ge=7, description="days a stored Idempotency-Key answer is kept (at least 7), then purged"
     )
+    idempotency_claim_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="seconds a key stays in progress once a write has committed a first step and is calling "
+        "another service (transaction.commit_step): a twin meanwhile gets 409; after it the claim is taken "
+        "to be dead (its process crashed between steps) and a retry takes it over. Longer than "
+        "upstream_timeout",
+    )
     retention_interval_seconds: float = Field(3600.0, gt=0, description="seconds between retention runs")
     export_max_rows: int = Field(100_000, ge=1, description="rows a spreadsheet export may hold (more → 422)")
 

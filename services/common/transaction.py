@@ -27,7 +27,10 @@ a crash, a dropped connection: PostgreSQL frees the lock itself, and the retry r
 The spec's hint — a claim row committed in its own transaction before the work — gives the same
 answers, but cost every keyed write a second commit (a WAL flush) and left a crashed request's key
 "in progress" until it was presumed stale. A 4xx answer is stored too, after its work is rolled
-back (not in a savepoint: two more round trips on every keyed write, for the rarer answer).
+back (not in a savepoint: two more round trips on every keyed write, for the rarer answer). A route
+that commits a first step (``commit_step``) commits its claim "in progress" with it and frees the
+lock: the claim then keeps the key for ``idempotency_claim_seconds`` (``idempotency.stored_answer``),
+and a 5xx after the step deletes it (``_free_committed_claim``).
 
 A request whose only write is one statement that writes its own audit rows and events
 (``changes.flush_ctes``) may say so with ``single_write``: its statements then commit one by one, with
@@ -63,6 +66,7 @@ from services.common.changes import discard_pending, flush_events, has_pending
 from services.common.database import ALONE, DRIVER, OWN, Database, driver, release
 
 log = logging.getLogger("jiuzhu.db")
+STEPPED = "jiuzhu.committed_step"  # a commit_step ran: the request's claim, if any, is committed
 
 READS = frozenset({"GET", "HEAD"})
 
@@ -209,6 +213,7 @@ async def _idempotent(request: Request, route: str, key: str, inner: Endpoint) -
         "key": key,
     }
     lock = {"lock": idempotency.lock_key(scope)}
+    claim_seconds: float = request.app.state.settings.idempotency_claim_seconds
     async with _request_session(request) as session:
         claim = {**lock, **scope, "request_hash": digest}
         attempt = await idempotency.CLAIM.fetchrow(await driver(session), claim)
@@ -216,22 +221,26 @@ async def _idempotent(request: Request, route: str, key: str, inner: Endpoint) -
         if claimed is None:
             # A statement of its own: its snapshot sees an answer committed by a twin that held
             # the lock until just now.
-            stored = await idempotency.stored_answer(await session.connection(), scope, digest)
+            conn = await session.connection()
+            stored = await idempotency.stored_answer(conn, scope, digest, claim_seconds)
             if stored is not None:
                 return stored
             if attempt is None or not attempt["locked"]:
                 raise idempotency.in_progress()
-            # Locked, yet a row is there: a claim left "in_progress" by the earlier design (a claim
-            # committed before the work). This answer replaces it.
+            # Locked, yet a row is there: a claim committed in progress and presumed dead
+            # (``stored_answer``). This answer replaces it.
         try:
             response = await inner(request)
         except Exception as exc:
             if problems.to_domain_error(exc) is None:
+                await _free_committed_claim(session, claimed)
                 raise
             response = problems.render(request, exc)
             if response.status_code >= 500:
+                await _free_committed_claim(session, claimed)
                 raise
         if response.status_code >= 500:
+            await _free_committed_claim(session, claimed)
             return response  # not an answer: the rollback frees the key
         answer = idempotency.answer(response)
         store = {**scope, "request_hash": digest, **answer}
@@ -243,11 +252,11 @@ async def _idempotent(request: Request, route: str, key: str, inner: Endpoint) -
             discard_pending(session)
             conn = await session.connection()
             await conn.execute(idempotency.LOCK, lock)
-            stored = await idempotency.stored_answer(conn, scope, digest)
+            stored = await idempotency.stored_answer(conn, scope, digest, claim_seconds, own=claimed)
             if stored is not None:
                 return stored
             await conn.execute(idempotency.STORE, store)
-        elif claimed is None:  # the earlier design's claim, taken over
+        elif claimed is None:  # a dead claim, taken over
             await (await session.connection()).execute(idempotency.STORE, store)
         else:
             if session.new or session.dirty or session.deleted:
@@ -256,6 +265,21 @@ async def _idempotent(request: Request, route: str, key: str, inner: Endpoint) -
             await idempotency.COMPLETE.execute(await driver(session), {"claimed": claimed, **answer})
         await _commit(session)
         return response
+
+
+async def _free_committed_claim(session: AsyncSession, claimed: int | None) -> None:
+    """A 5xx or an error after ``commit_step``: the rollback cannot free the key, whose claim that
+    step committed, so the claim is deleted — the retry then runs at once instead of waiting
+    ``idempotency_claim_seconds``. When that fails too (the database gone), the claim expires."""
+    if claimed is None or not session.info.get(STEPPED):
+        return
+    try:
+        await _rollback(session)
+        discard_pending(session)
+        await idempotency.FREE.execute(await driver(session), {"claimed": claimed})
+        await _end(session, "COMMIT")
+    except Exception as exc:  # the request's own error is the one to report
+        log.warning("an in-progress claim could not be freed (%s); it expires", type(exc).__name__)
 
 
 async def commit_step(session: AsyncSession) -> None:
@@ -267,6 +291,7 @@ async def commit_step(session: AsyncSession) -> None:
     await _commit(session)
     await session.commit()  # SQLAlchemy's side (it sends nothing)
     await session.run_sync(release)  # the connection goes back to the pool
+    session.info[STEPPED] = True  # under a key, its claim is now committed in progress
 
 
 async def single_write(session: AsyncSession) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import httpx
 from sqlalchemy import func, select
@@ -133,6 +134,7 @@ async def test_claim_left_by_the_earlier_design_is_taken_over(
                 key="left-over",
                 request_hash=_hash(BODY),
                 state="in_progress",
+                created_at=func.now() - timedelta(days=1),  # long dead (the bound: test_stepped_claims)
             )
         )
     h = {**tokens.headers("county_official", "530102", sub="old"), "Idempotency-Key": "left-over"}

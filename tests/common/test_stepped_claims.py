@@ -1,0 +1,144 @@
+"""An ``Idempotency-Key`` on a write that commits a first step before calling another service
+(``transaction.commit_step``, as a payment does): the step commits the key's claim "in progress" and
+frees its advisory lock, yet a twin must still hear 409 while the first request runs, and nothing
+may be done twice (README *Idempotency*). A claim committed in progress is taken to be running for
+``idempotency_claim_seconds``, then to be dead (its process crashed between the steps)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Annotated
+
+import httpx
+import pytest
+from fastapi import Depends
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.common.app import create_service_app, router
+from services.common.auth.deps import require
+from services.common.auth.tokens import Principal
+from services.common.changes import record_change
+from services.common.errors import invalid
+from services.common.idempotency import body_hash
+from services.common.models import AuditEvent, IdempotencyKey
+from services.common.settings import Settings
+from services.common.transaction import Session, commit_step
+from tests.conftest import Tokens
+
+CLAIM_SECONDS = 30.0
+stepped = router(prefix="/stepped")
+County = Annotated[Principal, Depends(require("county_official"))]
+# A request parked between its steps says so (PARKED) and waits until the test lets it go (RELEASE).
+PARKED: dict[str, asyncio.Event] = {}
+RELEASE: dict[str, asyncio.Event] = {}
+
+
+@stepped.post("/{name}", status_code=201)
+async def two_steps(name: str, session: Session, principal: County, then: str = "ok") -> dict[str, str]:
+    """Step 1 (a change) committed, then the 'call' (parked while ``then`` is 'wait'), then the answer."""
+    record_change(
+        session, principal, action="stepped", resource="step", resource_id=name, region="530102", data={}
+    )
+    await commit_step(session)
+    if then == "wait":
+        PARKED[name].set()
+        await RELEASE[name].wait()
+    if then == "422":
+        raise invalid("STEP_REFUSED", "第二步拒绝", "The second step refuses")
+    if then == "500":
+        raise RuntimeError("the other service failed")
+    return {"name": name}
+
+
+@pytest.fixture
+async def client(settings: Settings, db_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_service_app(
+        name="stepped", title="stepped", description="stepped", routers=[stepped], database_url=db_url,
+        settings=settings.model_copy(update={"idempotency_claim_seconds": CLAIM_SECONDS}),
+    )  # fmt: skip
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://stepped.test") as c,
+    ):
+        yield c
+
+
+def _headers(tokens: Tokens, key: str) -> dict[str, str]:
+    return {**tokens.headers("county_official", "530102", sub="stepper"), "Idempotency-Key": key}
+
+
+async def _steps_done(engine: AsyncEngine, name: str) -> int:
+    async with engine.connect() as conn:
+        done = select(func.count()).where(AuditEvent.resource == "step", AuditEvent.resource_id == name)
+        return int((await conn.execute(done)).scalar_one())
+
+
+async def test_a_twin_during_the_call_hears_409_and_then_the_first_answer(
+    client: httpx.AsyncClient, tokens: Tokens, engine: AsyncEngine
+) -> None:
+    PARKED["a"], RELEASE["a"] = asyncio.Event(), asyncio.Event()
+    h = _headers(tokens, "k-during")
+    first = asyncio.create_task(client.post("/stepped/a", params={"then": "wait"}, headers=h))
+    await asyncio.wait_for(PARKED["a"].wait(), 10)  # step 1 committed: the first is in its call
+    assert await _steps_done(engine, "a") == 1
+    # (A twin let in would park too, and never answer: the bound makes that a failure, not a hang.)
+    twin = await asyncio.wait_for(client.post("/stepped/a", params={"then": "wait"}, headers=h), 10)
+    assert twin.status_code == 409 and twin.json()["code"] == "REQUEST_IN_PROGRESS"
+    assert twin.headers["retry-after"] == "1"
+    RELEASE["a"].set()
+    answered = await first
+    assert answered.status_code == 201 and "idempotent-replayed" not in answered.headers
+    again = await client.post("/stepped/a", params={"then": "wait"}, headers=h)
+    assert (again.status_code, again.json()) == (201, answered.json())
+    assert again.headers["idempotent-replayed"] == "true"
+    assert await _steps_done(engine, "a") == 1  # the step ran once
+
+
+async def test_a_5xx_after_the_step_frees_the_key_at_once(
+    client: httpx.AsyncClient, tokens: Tokens, engine: AsyncEngine
+) -> None:
+    h = _headers(tokens, "k-5xx")
+    assert (await client.post("/stepped/b", params={"then": "500"}, headers=h)).status_code == 500
+    retry = await client.post("/stepped/b", headers=h)
+    assert retry.status_code == 201 and "idempotent-replayed" not in retry.headers
+    assert await _steps_done(engine, "b") == 2  # a step is built to be run again (a payment's is)
+
+
+async def test_a_4xx_after_the_step_is_stored_in_its_own_claim(
+    client: httpx.AsyncClient, tokens: Tokens, engine: AsyncEngine
+) -> None:
+    h = _headers(tokens, "k-4xx")
+    refused = await client.post("/stepped/c", params={"then": "422"}, headers=h)
+    assert refused.status_code == 422 and refused.json()["code"] == "STEP_REFUSED"
+    again = await client.post("/stepped/c", headers=h)
+    assert (again.status_code, again.headers["idempotent-replayed"]) == (422, "true")
+    async with engine.connect() as conn:
+        rows = (await conn.execute(select(IdempotencyKey.state).filter_by(key="k-4xx"))).all()
+    assert [r.state for r in rows] == ["completed"]
+
+
+@pytest.mark.parametrize(("age", "status"), [(CLAIM_SECONDS - 1, 409), (CLAIM_SECONDS + 1, 201)])
+async def test_a_claim_left_in_progress_is_running_until_claim_seconds_then_dead(
+    client: httpx.AsyncClient, tokens: Tokens, engine: AsyncEngine, age: float, status: int
+) -> None:
+    """Just below the bound its request is taken to be running; just above, to have died between
+    its steps, and the retry takes the claim over and answers."""
+    async with engine.begin() as conn:
+        await conn.execute(
+            IdempotencyKey.__table__.insert().values(
+                service="stepped", sub="stepper", method="POST", route="/stepped/{name}", key="k-left",
+                request_hash=body_hash("", b""), state="in_progress",
+                created_at=func.now() - timedelta(seconds=age),
+            )
+        )  # fmt: skip
+    retry = await client.post("/stepped/d", headers=_headers(tokens, "k-left"))
+    assert retry.status_code == status, retry.text
+    if status == 409:
+        assert retry.json()["code"] == "REQUEST_IN_PROGRESS" and await _steps_done(engine, "d") == 0
+    else:
+        again = await client.post("/stepped/d", headers=_headers(tokens, "k-left"))
+        assert (again.status_code, again.headers["idempotent-replayed"]) == (201, "true")
+        assert await _steps_done(engine, "d") == 1
