@@ -6,7 +6,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, BaseModel, Field
+from pydantic import AliasChoices, BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -149,6 +149,17 @@ class Settings(BaseSettings):
         description="independent copies of each service under `jiuzhu up`, each on its own port and "
         "restarted on its own; the gateway spreads requests over them",
     )
+
+    @model_validator(mode="after")
+    def _claims_outlive_the_call(self) -> Settings:
+        # A claim committed by a first step must stay "in progress" at least as long as the call that
+        # follows may take, or a twin would take it over while the first request still runs.
+        if self.idempotency_claim_seconds <= self.upstream_timeout:
+            raise ValueError(
+                f"idempotency_claim_seconds ({self.idempotency_claim_seconds:g}) must be longer than "
+                f"upstream_timeout ({self.upstream_timeout:g})"
+            )
+        return self
 
     @property
     def keys_dir(self) -> Path:

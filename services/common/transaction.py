@@ -232,13 +232,11 @@ async def _idempotent(request: Request, route: str, key: str, inner: Endpoint) -
         try:
             response = await inner(request)
         except Exception as exc:
-            if problems.to_domain_error(exc) is None:
+            answered = problems.render(request, exc) if problems.to_domain_error(exc) else None
+            if answered is None or answered.status_code >= 500:
                 await _free_committed_claim(session, claimed)
                 raise
-            response = problems.render(request, exc)
-            if response.status_code >= 500:
-                await _free_committed_claim(session, claimed)
-                raise
+            response = answered
         if response.status_code >= 500:
             await _free_committed_claim(session, claimed)
             return response  # not an answer: the rollback frees the key

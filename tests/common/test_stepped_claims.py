@@ -14,6 +14,7 @@ from typing import Annotated
 import httpx
 import pytest
 from fastapi import Depends
+from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -21,7 +22,7 @@ from services.common.app import create_service_app, router
 from services.common.auth.deps import require
 from services.common.auth.tokens import Principal
 from services.common.changes import record_change
-from services.common.errors import invalid
+from services.common.errors import DomainError, invalid
 from services.common.idempotency import body_hash
 from services.common.models import AuditEvent, IdempotencyKey
 from services.common.settings import Settings
@@ -50,6 +51,8 @@ async def two_steps(name: str, session: Session, principal: County, then: str = 
         raise invalid("STEP_REFUSED", "第二步拒绝", "The second step refuses")
     if then == "500":
         raise RuntimeError("the other service failed")
+    if then == "502":
+        raise DomainError("UPSTREAM_UNAVAILABLE", "对方服务不可用", "The other service is unreachable", 502)
     return {"name": name}
 
 
@@ -97,14 +100,17 @@ async def test_a_twin_during_the_call_hears_409_and_then_the_first_answer(
     assert await _steps_done(engine, "a") == 1  # the step ran once
 
 
+@pytest.mark.parametrize("failure", ["500", "502"])  # an unexpected error; the domain's own 5xx
 async def test_a_5xx_after_the_step_frees_the_key_at_once(
-    client: httpx.AsyncClient, tokens: Tokens, engine: AsyncEngine
+    client: httpx.AsyncClient, tokens: Tokens, engine: AsyncEngine, failure: str
 ) -> None:
-    h = _headers(tokens, "k-5xx")
-    assert (await client.post("/stepped/b", params={"then": "500"}, headers=h)).status_code == 500
-    retry = await client.post("/stepped/b", headers=h)
+    h = _headers(tokens, f"k-{failure}")
+    name = f"b{failure}"
+    failed = await client.post(f"/stepped/{name}", params={"then": failure}, headers=h)
+    assert failed.status_code == int(failure)
+    retry = await client.post(f"/stepped/{name}", headers=h)
     assert retry.status_code == 201 and "idempotent-replayed" not in retry.headers
-    assert await _steps_done(engine, "b") == 2  # a step is built to be run again (a payment's is)
+    assert await _steps_done(engine, name) == 2  # a step is built to be run again (a payment's is)
 
 
 async def test_a_4xx_after_the_step_is_stored_in_its_own_claim(
@@ -142,3 +148,14 @@ async def test_a_claim_left_in_progress_is_running_until_claim_seconds_then_dead
         again = await client.post("/stepped/d", headers=_headers(tokens, "k-left"))
         assert (again.status_code, again.headers["idempotent-replayed"]) == (201, "true")
         assert await _steps_done(engine, "d") == 1
+
+
+@pytest.mark.parametrize(("claim", "accepted"), [(10.0, False), (10.5, True)])
+def test_a_claim_must_outlive_the_call_after_the_step(claim: float, accepted: bool) -> None:
+    """With upstream_timeout 10 s, a claim of 10 s could be taken over while the call still runs."""
+    values = {"upstream_timeout": 10.0, "idempotency_claim_seconds": claim}
+    if accepted:
+        assert Settings(**values).idempotency_claim_seconds == claim
+    else:
+        with pytest.raises(ValidationError, match="must be longer than upstream_timeout"):
+            Settings(**values)
