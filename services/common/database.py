@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -125,8 +124,6 @@ class Database:
 
 
 _ASYNCPG = asyncpg_dialect()  # type: ignore[no-untyped-call]  # SQLAlchemy's own dialect class
-_PLACEHOLDER = re.compile(r"\$(\d+)")
-_QUOTED = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"")  # a string literal, a quoted name
 
 
 class Statement:
@@ -147,7 +144,7 @@ class Statement:
     statement built per request. Its errors are asyncpg's own, which ``problems`` describes like
     SQLAlchemy's."""
 
-    __slots__ = ("_convert", "_defaults", "_inlinable", "_names", "clause", "sql")
+    __slots__ = ("_convert", "_defaults", "_names", "clause", "sql")
 
     def __init__(self, statement: ClauseElement) -> None:
         self.clause = statement  # to run it through SQLAlchemy instead (a test, a script)
@@ -159,12 +156,6 @@ class Statement:
             n: v for n, v in compiled.params.items() if not compiled.binds[n].required
         }
         self._convert = {n: compiled.binds[n].type.bind_processor(_ASYNCPG) for n in self._names}
-        # Inlining replaces every ``$n`` of the text: only when each is a placeholder (none inside a
-        # quoted literal, no dollar quoting).
-        outside = _QUOTED.split(self.sql)
-        self._inlinable = "$" not in "".join(_QUOTED.findall(self.sql)) and all(
-            "$" not in _PLACEHOLDER.sub("", part) for part in outside
-        )
 
     def args(self, values: Mapping[str, Any]) -> list[Any]:
         """The positional arguments for ``values``, by name (a name missing is a KeyError)."""
@@ -181,45 +172,12 @@ class Statement:
     async def execute(self, conn: asyncpg.Connection, values: Mapping[str, Any]) -> None:
         await conn.execute(self.sql, *self.args(values))
 
-    def inline(self, values: Mapping[str, Any]) -> str:
-        """The statement with its parameters written into its text as literals (``literal``), to
-        travel in one simple-protocol message beside ``BEGIN`` or ``COMMIT`` (``begin_with``,
-        ``transaction._end``): asyncpg has no pipeline, and a separate message is a round trip —
-        ~20–50 µs of this process's CPU under load (bench/README.md). For a statement whose rows
-        nobody reads (the protocol returns none to asyncpg) and whose text has no ``$`` but its
-        placeholders — checked here, as the statements are the module's own."""
-        if not self._inlinable:
-            raise ValueError("a statement with a literal $ cannot be inlined")
-        args = self.args(values)
-        return _PLACEHOLDER.sub(lambda m: literal(args[int(m.group(1)) - 1]), self.sql)
-
-
-def literal(value: Any) -> str:
-    """A parameter's value as SQL text that no value can break out of: text and bytes are spelled
-    in hexadecimal digits (``decode``), an integer in decimal digits, so no quote, backslash or
-    comment from a client ever reaches the statement's text — whatever the server's
-    ``standard_conforming_strings``. Any other type is refused (a ``TypeError``), not guessed at."""
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        # int(): an IntEnum's str() would be its name. A negative one in parentheses: ``::`` binds
-        # before the minus, and -2^63's digits alone are out of bigint's range.
-        return str(int(value)) if value >= 0 else f"({int(value)})"
-    if isinstance(value, str):
-        return f"convert_from(decode('{value.encode().hex()}', 'hex'), 'UTF8')"
-    if isinstance(value, bytes | bytearray | memoryview):
-        return f"decode('{bytes(value).hex()}', 'hex')"
-    raise TypeError(f"no literal for a {type(value).__name__}")
-
 
 # A request's one connection, and how its session uses it (set by ``transaction.py``):
 CONNECTION = "jiuzhu.connection"  # the request's connection, once its first statement took it
 DRIVER = "jiuzhu.driver_connection"  # its asyncpg connection, while a transaction begun on it is open
 OWN = "jiuzhu.own_transaction"  # the request's writes run in one transaction the shared layer begins
 ALONE = "jiuzhu.statements_alone"  # … or each statement commits as it runs (a read, a single_write)
-BEGIN_WITH = "jiuzhu.begin_with"  # a statement to send with that BEGIN, in the same message (``begin_with``)
 
 
 class RequestSession(OrmSession):
@@ -248,11 +206,8 @@ def take(session: OrmSession) -> Connection:
         conn = session.info[CONNECTION] = engine.connect()
     if session.info.get(OWN) and not session.info.get(ALONE) and DRIVER not in session.info:
         raw: asyncpg.Connection = conn.connection.driver_connection
-        # Kept before BEGIN is sent: when the statement sent with it fails, the transaction it left
-        # open (aborted) is rolled back by ``transaction._end``, and the connection stays in the pool.
+        await_only(raw.execute("BEGIN"))
         session.info[DRIVER] = raw
-        first: str | None = session.info.pop(BEGIN_WITH, None)
-        await_only(raw.execute("BEGIN" if first is None else f"BEGIN; {first}"))
     return conn
 
 
@@ -283,16 +238,6 @@ async def driver(session: AsyncSession) -> asyncpg.Connection:
     if conn is None or (session.info.get(OWN) and not session.info.get(ALONE)):
         conn = await greenlet_spawn(take, session.sync_session)
     return session.info.get(DRIVER) or conn.connection.driver_connection
-
-
-async def begin_with(session: AsyncSession, statement: str) -> None:
-    """Begin the request's transaction and run ``statement`` (``Statement.inline``) in it, in one
-    round trip: the first statement of every keyed write, its idempotency claim. Its errors are
-    asyncpg's, raised here; the transaction is then open, aborted, and ended as any other."""
-    if DRIVER in session.info or not session.info.get(OWN) or session.info.get(ALONE):
-        raise RuntimeError("begin_with is the first statement of a request's own transaction")
-    session.info[BEGIN_WITH] = statement
-    await driver(session)
 
 
 async def flush_guarded(session: AsyncSession, constraints: dict[str, Exception]) -> None:

@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from fastapi import Response
-from sqlalchemy import BigInteger, LargeBinary, bindparam, delete, func, literal_column, select, text, update
+from sqlalchemy import BigInteger, LargeBinary, bindparam, delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -76,24 +76,8 @@ def reused() -> DomainError:
     )
 
 
-# A new key's claim, sent with ``BEGIN`` in one message (``database.begin_with``): the database
-# function ``idempotency_claim`` (migration 0016) takes the scope's lock without waiting and inserts
-# the claim, or raises ``NOT_CLAIMED`` — a twin holds the lock, or the key already has a row (an
-# answer to replay, a claim committed in progress): ``CLAIM`` and ``stored_answer`` then say which.
-# The claim's id stays in the transaction's setting ``SETTING``, where ``COMPLETE`` finds it.
-NOT_CLAIMED = "JZ409"
-SETTING = "jiuzhu.idempotency_claim"
-CLAIM_NEW = Statement(
-    select(
-        func.idempotency_claim(
-            bindparam("lock", type_=BigInteger), *(bindparam(c) for c in (*SCOPE, "request_hash"))
-        )
-    )
-)
-CLAIM_ID = f"SELECT current_setting('{SETTING}')::bigint"
-# Take the scope's lock without waiting and, if taken, insert the claim, in one statement that says
-# what it found: after ``CLAIM_NEW`` could not claim the key. ``ON CONFLICT`` sees a committed
-# answer even when this statement's snapshot predates it.
+# One round trip for a new key: take the scope's lock without waiting and, if taken, insert the
+# claim. ``ON CONFLICT`` sees a committed answer even when this statement's snapshot predates it.
 CLAIM = Statement(
     text(
         """
@@ -109,17 +93,10 @@ CLAIM = Statement(
         """
     ).bindparams(bindparam("lock", type_=BigInteger))
 )
-# The answer, into the claim made by this transaction (its id in ``SETTING``) or, when a step was
-# committed since, by this request (``claimed``).
+# The answer, into the claim made by this transaction.
 COMPLETE = Statement(
     update(IdempotencyKey)
-    .where(
-        IdempotencyKey.id
-        == func.coalesce(
-            bindparam("claimed", type_=BigInteger),
-            func.current_setting(literal_column(f"'{SETTING}'")).cast(BigInteger),
-        )
-    )
+    .where(IdempotencyKey.id == bindparam("claimed"))
     .values(
         state="completed",
         response_status=bindparam("response_status"),

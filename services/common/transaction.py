@@ -32,15 +32,6 @@ that commits a first step (``commit_step``) commits its claim "in progress" with
 lock: the claim then keeps the key for ``idempotency_claim_seconds`` (``idempotency.stored_answer``),
 and a 5xx after the step deletes it (``_free_committed_claim``).
 
-A keyed write's claim travels with its ``BEGIN`` and its answer with its ``COMMIT``, each pair in one
-simple-protocol message (``database.begin_with``, ``_end``'s ``last``, ``Statement.inline``): a new
-region under a key is three round trips — claim, insert, answer — where it was five
-(``tests/common/test_round_trips.py``). The claim is then the database function
-``idempotency_claim``, which raises instead of answering (the protocol returns a message's rows to
-no one): a key it cannot claim — a twin's, or one with an answer to replay — is rolled back and
-claimed again the way that says what it found (``_claim_again``), two round trips more on the
-rarer path.
-
 A request whose only write is one statement that writes its own audit rows and events
 (``changes.flush_ctes``) may say so with ``single_write``: its statements then commit one by one, with
 no ``BEGIN`` or ``COMMIT`` round trips (a quarter of a simple write's CPU here, and for a hot row the
@@ -72,12 +63,10 @@ from sqlalchemy.orm import Session as OrmSession
 from services.common import exports, idempotency, problems
 from services.common.auth.deps import authenticate
 from services.common.changes import discard_pending, flush_events, has_pending
-from services.common.database import ALONE, DRIVER, OWN, Database, begin_with, driver, release
+from services.common.database import ALONE, DRIVER, OWN, Database, driver, release
 
 log = logging.getLogger("jiuzhu.db")
 STEPPED = "jiuzhu.committed_step"  # a commit_step ran: the request's claim, if any, is committed
-IN_SETTING = "jiuzhu.claim_in_setting"  # the request's claim was made by CLAIM_NEW: its id is in SETTING
-CLAIM_ID = "jiuzhu.claim_id"  # … or known here: made by CLAIM, or read by commit_step
 
 READS = frozenset({"GET", "HEAD"})
 
@@ -95,41 +84,32 @@ Session = Annotated[AsyncSession, Depends(session_of)]
 Endpoint = Callable[[Request], Coroutine[Any, Any, Response]]
 
 
-async def _end(session: AsyncSession, command: str, last: str | None = None) -> None:
-    """``COMMIT`` or ``ROLLBACK`` the transaction ``database.take`` began, if one is open — after
-    ``last`` (``Statement.inline``), when given, sent in the same message. When that fails and
-    leaves the connection broken or still inside the transaction (its backend gone, the request
-    cancelled meanwhile), the connection is discarded at once (``database.release``): the next
-    statement takes another. (``last`` failing leaves the transaction open and aborted: the server
-    skipped the ``COMMIT``; it is rolled back, and the connection kept.) A failed ``COMMIT`` is the
-    request's error (nothing was committed); a failed ``ROLLBACK`` is only logged, and the request
-    keeps its own answer or error."""
+async def _end(session: AsyncSession, command: str) -> None:
+    """``COMMIT`` or ``ROLLBACK`` the transaction ``database.take`` began, if one is open. When that
+    fails and leaves the connection broken or still inside the transaction (its backend gone, the
+    request cancelled meanwhile), the connection is discarded at once (``database.release``): the
+    next statement takes another. A failed ``COMMIT`` is the request's error (nothing was
+    committed); a failed ``ROLLBACK`` is only logged, and the request keeps its own answer or error."""
     conn: asyncpg.Connection | None = session.info.pop(DRIVER, None)
     if conn is None:
         return
     try:
-        await conn.execute(command if last is None else f"{last}; {command}")
+        await conn.execute(command)
     except BaseException as exc:
-        if last is not None and isinstance(exc, asyncpg.PostgresError) and conn.is_in_transaction():
-            session.info[DRIVER] = conn
-            await _end(session, "ROLLBACK")
-        elif conn.is_closed() or conn.is_in_transaction():
+        if conn.is_closed() or conn.is_in_transaction():
             log.warning("%s failed (%s); the connection is discarded", command, type(exc).__name__)
             await session.run_sync(release)
         if command == "COMMIT" or not isinstance(exc, Exception):
             raise
 
 
-async def _commit(session: AsyncSession, last: str | None = None) -> None:
-    """Write what is queued — the ORM's pending rows, then the audit rows and events — and commit;
-    ``last`` (``Statement.inline``: a keyed write's answer) runs just before ``COMMIT``, in the same
-    round trip. SQLAlchemy's side of the session is left to ``close`` (it has nothing to send)."""
+async def _commit(session: AsyncSession) -> None:
+    """Write what is queued — the ORM's pending rows, then the audit rows and events — and commit.
+    SQLAlchemy's side of the session is left to ``close`` (it has nothing to send)."""
     if session.new or session.dirty or session.deleted:
         await session.flush()
     await flush_events(session)
-    if last is not None:
-        await driver(session)  # a transaction to run it in (none is open yet after a commit_step)
-    await _end(session, "COMMIT", last)
+    await _end(session, "COMMIT")
 
 
 async def _rollback(session: AsyncSession) -> None:
@@ -236,28 +216,29 @@ async def _idempotent(request: Request, route: str, key: str, inner: Endpoint) -
     claim_seconds: float = request.app.state.settings.idempotency_claim_seconds
     async with _request_session(request) as session:
         claim = {**lock, **scope, "request_hash": digest}
-        taken_over = False
-        try:
-            await begin_with(session, idempotency.CLAIM_NEW.inline(claim))
-            session.info[IN_SETTING] = True
-        except asyncpg.PostgresError as exc:
-            if exc.sqlstate != idempotency.NOT_CLAIMED:
-                raise
-            await _rollback(session)
-            found = await _claim_again(session, claim, scope, digest, claim_seconds)
-            if isinstance(found, Response):
-                return found
-            taken_over = found
+        attempt = await idempotency.CLAIM.fetchrow(await driver(session), claim)
+        claimed: int | None = attempt["claimed"] if attempt is not None else None
+        if claimed is None:
+            # A statement of its own: its snapshot sees an answer committed by a twin that held
+            # the lock until just now.
+            conn = await session.connection()
+            stored = await idempotency.stored_answer(conn, scope, digest, claim_seconds)
+            if stored is not None:
+                return stored
+            if attempt is None or not attempt["locked"]:
+                raise idempotency.in_progress()
+            # Locked, yet a row is there: a claim committed in progress and presumed dead
+            # (``stored_answer``). This answer replaces it.
         try:
             response = await inner(request)
         except Exception as exc:
             answered = problems.render(request, exc) if problems.to_domain_error(exc) else None
             if answered is None or answered.status_code >= 500:
-                await _free_committed_claim(session)
+                await _free_committed_claim(session, claimed)
                 raise
             response = answered
         if response.status_code >= 500:
-            await _free_committed_claim(session)
+            await _free_committed_claim(session, claimed)
             return response  # not an answer: the rollback frees the key
         answer = idempotency.answer(response)
         store = {**scope, "request_hash": digest, **answer}
@@ -269,50 +250,25 @@ async def _idempotent(request: Request, route: str, key: str, inner: Endpoint) -
             discard_pending(session)
             conn = await session.connection()
             await conn.execute(idempotency.LOCK, lock)
-            own = session.info.get(CLAIM_ID)
-            stored = await idempotency.stored_answer(conn, scope, digest, claim_seconds, own=own)
+            stored = await idempotency.stored_answer(conn, scope, digest, claim_seconds, own=claimed)
             if stored is not None:
                 return stored
             await conn.execute(idempotency.STORE, store)
-            await _commit(session)
-        elif taken_over:
+        elif claimed is None:  # a dead claim, taken over
             await (await session.connection()).execute(idempotency.STORE, store)
-            await _commit(session)
-        else:  # the answer into the claim, and COMMIT, in one round trip
-            await _commit(
-                session, idempotency.COMPLETE.inline({"claimed": session.info.get(CLAIM_ID), **answer})
-            )
+        else:
+            if session.new or session.dirty or session.deleted:
+                await session.flush()
+            # The connection of the transaction now open: a route may have committed a step.
+            await idempotency.COMPLETE.execute(await driver(session), {"claimed": claimed, **answer})
+        await _commit(session)
         return response
 
 
-async def _claim_again(
-    session: AsyncSession, claim: dict[str, Any], scope: dict[str, str], digest: str, claim_seconds: float
-) -> Response | bool:
-    """After ``CLAIM_NEW`` could not claim the key (its transaction rolled back): what the key holds,
-    in a new transaction. The answer stored for it (replayed) or 422 (another body); 409 while a
-    twin holds it; else the key is this request's: True when it takes over a claim presumed dead
-    (``stored_answer``; its answer then replaces that row), False when it claimed the key now (the
-    twin that held it rolled back meanwhile)."""
-    attempt = await idempotency.CLAIM.fetchrow(await driver(session), claim)
-    if attempt is not None and attempt["claimed"] is not None:
-        session.info[CLAIM_ID] = attempt["claimed"]
-        return False
-    # A statement of its own: its snapshot sees an answer committed by a twin that held the lock
-    # until just now.
-    conn = await session.connection()
-    stored = await idempotency.stored_answer(conn, scope, digest, claim_seconds)
-    if stored is not None:
-        return stored
-    if attempt is None or not attempt["locked"]:
-        raise idempotency.in_progress()
-    return True  # locked, yet a row is there: a claim committed in progress and presumed dead
-
-
-async def _free_committed_claim(session: AsyncSession) -> None:
+async def _free_committed_claim(session: AsyncSession, claimed: int | None) -> None:
     """A 5xx or an error after ``commit_step``: the rollback cannot free the key, whose claim that
     step committed, so the claim is deleted — the retry then runs at once instead of waiting
     ``idempotency_claim_seconds``. When that fails too (the database gone), the claim expires."""
-    claimed: int | None = session.info.get(CLAIM_ID)
     if claimed is None or not session.info.get(STEPPED):
         return
     try:
@@ -330,8 +286,6 @@ async def commit_step(session: AsyncSession) -> None:
     HTTP between two steps (contract_api's payments). Never hold a transaction, its locks or a pooled
     connection across an HTTP call (``concurrency.py``); the next statement begins a new transaction,
     which ``TransactionalRoute`` commits as usual."""
-    if session.info.pop(IN_SETTING, False):  # the claim's id leaves with the transaction's setting
-        session.info[CLAIM_ID] = await (await driver(session)).fetchval(idempotency.CLAIM_ID)
     await _commit(session)
     await session.commit()  # SQLAlchemy's side (it sends nothing)
     await session.run_sync(release)  # the connection goes back to the pool
