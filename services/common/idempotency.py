@@ -1,8 +1,8 @@
 """``Idempotency-Key``: the key's scope, its statements and its stored answers (README *Idempotency*).
 
 The flow — claim, work, answer, all in the request's one transaction — is ``transaction.py``'s; this
-module holds what it is made of. The statements on the path every keyed write takes (the claim and
-the answer) are ``database.Statement``s, run on the driver connection; the rest (a replay, a 4xx
+module holds what it is made of. The statements on the path every keyed write takes (the lock and
+look-up, the answer) are ``database.Statement``s, run on the driver connection; the rest (a replay, a 4xx
 stored after its work was rolled back) run through SQLAlchemy like any other statement.
 """
 
@@ -14,7 +14,16 @@ from datetime import timedelta
 from typing import Any
 
 from fastapi import Response
-from sqlalchemy import BigInteger, LargeBinary, bindparam, delete, func, select, text, update
+from sqlalchemy import (
+    BigInteger,
+    Float,
+    LargeBinary,
+    bindparam,
+    delete,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -76,24 +85,58 @@ def reused() -> DomainError:
     )
 
 
-# One round trip for a new key: take the scope's lock without waiting and, if taken, insert the
-# claim. ``ON CONFLICT`` sees a committed answer even when this statement's snapshot predates it.
-CLAIM = Statement(
-    text(
-        """
-        WITH attempt AS (SELECT pg_try_advisory_xact_lock(:lock) AS locked),
-        claim AS (
-            INSERT INTO idempotency_keys (service, sub, method, route, key, request_hash, state)
-            SELECT :service, :sub, :method, :route, :key, :request_hash, 'in_progress'
-            FROM attempt WHERE locked
-            ON CONFLICT ON CONSTRAINT uq_idempotency_scope DO NOTHING
-            RETURNING id
-        )
-        SELECT attempt.locked, (SELECT id FROM claim) AS claimed FROM attempt
-        """
-    ).bindparams(bindparam("lock", type_=BigInteger))
+_IN_SCOPE = [getattr(IdempotencyKey, c) == bindparam(c) for c in SCOPE]
+# A keyed write's first statement: the scope's lock, taken without waiting, and the row the key has
+# already, if any (``found``). No claim is written here: under the lock, a new key's answer is
+# inserted once, with the work (``ANSWER``), instead of a claim inserted first and updated at the end
+# — one row written, not two (bench/keyed_sql.py). The look-up's snapshot is taken as the statement
+# starts, before the lock is: a twin that commits its answer in between is found by ``ANSWER``'s
+# conflict instead (``transaction._idempotent``).
+TAKE = Statement(
+    select(
+        func.pg_try_advisory_xact_lock(bindparam("lock", type_=BigInteger)).label("locked"),
+        select(IdempotencyKey.id).where(*_IN_SCOPE).scalar_subquery().label("found"),
+    )
 )
-# The answer, into the claim made by this transaction.
+_ANSWER = ("request_hash", "response_status", "response_headers", "response_body")
+_ANSWER_TYPES = (
+    bindparam("response_headers", type_=JSONB),
+    bindparam("response_body", type_=LargeBinary),
+)
+# A new key's answer, under its lock. ``ON CONFLICT`` sees a row committed after the statement's
+# snapshot, so an answer a twin committed just before the lock was taken stops it: no row returned.
+ANSWER = Statement(
+    insert(IdempotencyKey)
+    .values(
+        {
+            **{c: bindparam(c) for c in (*SCOPE, "request_hash", "response_status")},
+            **{b.key: b for b in _ANSWER_TYPES},
+            "state": "completed",
+            "completed_at": func.now(),
+        }
+    )
+    .on_conflict_do_nothing(constraint="uq_idempotency_scope")
+    .returning(IdempotencyKey.id)
+)
+# The claim a first step commits "in progress" (``transaction.commit_step``): a new row, or the dead
+# claim this request took over, made young again (else a twin would take it over in turn while this
+# request calls the other service). No row returned, as for ``ANSWER``, when a twin's answer or live
+# claim was committed after TAKE's snapshot.
+_claim = insert(IdempotencyKey).values(
+    {**{c: bindparam(c) for c in (*SCOPE, "request_hash")}, "state": "in_progress"}
+)
+CLAIM = Statement(
+    _claim.on_conflict_do_update(
+        constraint="uq_idempotency_scope",
+        set_={"request_hash": _claim.excluded.request_hash, "created_at": func.now()},
+        where=(IdempotencyKey.state == "in_progress")
+        & (
+            func.extract("epoch", func.now() - IdempotencyKey.created_at)
+            >= bindparam("claim_seconds", type_=Float)
+        ),
+    ).returning(IdempotencyKey.id)
+)
+# The answer, into the claim that request committed.
 COMPLETE = Statement(
     update(IdempotencyKey)
     .where(IdempotencyKey.id == bindparam("claimed"))
@@ -121,8 +164,7 @@ _LOOKUP = select(
     IdempotencyKey.response_headers,
     IdempotencyKey.response_body,
     (func.now() - IdempotencyKey.created_at).label("age"),  # the database's clock, not this process's
-).where(*(getattr(IdempotencyKey, c) == bindparam(c) for c in SCOPE))
-_ANSWER = ("request_hash", "response_status", "response_headers", "response_body")
+).where(*_IN_SCOPE)
 STORE = (
     insert(IdempotencyKey)
     .values(

@@ -24,13 +24,19 @@ key), taken without waiting: a twin arriving while the first request runs fails 
 gets 409 ``REQUEST_IN_PROGRESS`` at once. The answer is stored in the same transaction as the work,
 so the key is released only by the commit that makes the answer visible, or by a rollback (a 5xx,
 a crash, a dropped connection: PostgreSQL frees the lock itself, and the retry runs again at once).
+Under the lock, nothing but the answer needs a row: the first statement takes the lock and looks the
+key up (``idempotency.TAKE``), and the key's row is inserted once, with its answer, at the end
+(``idempotency.ANSWER``) — an insert and no update, a third less of PostgreSQL's CPU for the key
+(bench/keyed_sql.py). That look-up's snapshot predates its lock, so a twin's answer committed in
+between is met by the answer's insert instead (its ``ON CONFLICT``): the work is undone and the
+twin's answer returned.
 The spec's hint — a claim row committed in its own transaction before the work — gives the same
 answers, but cost every keyed write a second commit (a WAL flush) and left a crashed request's key
 "in progress" until it was presumed stale. A 4xx answer is stored too, after its work is rolled
 back (not in a savepoint: two more round trips on every keyed write, for the rarer answer). A route
-that commits a first step (``commit_step``) commits its claim "in progress" with it and frees the
-lock: the claim then keeps the key for ``idempotency_claim_seconds`` (``idempotency.stored_answer``),
-and a 5xx after the step deletes it (``_free_committed_claim``).
+that commits a first step (``commit_step``) writes its claim "in progress" and commits it with the
+step, which frees the lock: the claim then keeps the key for ``idempotency_claim_seconds``
+(``idempotency.stored_answer``), and a 5xx after the step deletes it (``_free_committed_claim``).
 
 A request whose only write is one statement that writes its own audit rows and events
 (``changes.flush_ctes``) may say so with ``single_write``: its statements then commit one by one, with
@@ -64,9 +70,12 @@ from services.common import exports, idempotency, problems
 from services.common.auth.deps import authenticate
 from services.common.changes import discard_pending, flush_events, has_pending
 from services.common.database import ALONE, DRIVER, OWN, Database, driver, release
+from services.common.errors import DomainError
 
 log = logging.getLogger("jiuzhu.db")
 STEPPED = "jiuzhu.committed_step"  # a commit_step ran: the request's claim, if any, is committed
+KEYED = "jiuzhu.idempotency_scope"  # the request holds its key's lock: the scope and the body's hash
+CLAIM_ID = "jiuzhu.claim_id"  # the claim a commit_step committed in progress for it
 
 READS = frozenset({"GET", "HEAD"})
 
@@ -215,60 +224,89 @@ async def _idempotent(request: Request, route: str, key: str, inner: Endpoint) -
     lock = {"lock": idempotency.lock_key(scope)}
     claim_seconds: float = request.app.state.settings.idempotency_claim_seconds
     async with _request_session(request) as session:
-        claim = {**lock, **scope, "request_hash": digest}
-        attempt = await idempotency.CLAIM.fetchrow(await driver(session), claim)
-        claimed: int | None = attempt["claimed"] if attempt is not None else None
-        if claimed is None:
+        taken = await idempotency.TAKE.fetchrow(await driver(session), {**lock, **scope})
+        locked = taken is not None and bool(taken["locked"])
+        taken_over = False
+        if not locked or (taken is not None and taken["found"] is not None):
             # A statement of its own: its snapshot sees an answer committed by a twin that held
             # the lock until just now.
             conn = await session.connection()
             stored = await idempotency.stored_answer(conn, scope, digest, claim_seconds)
             if stored is not None:
                 return stored
-            if attempt is None or not attempt["locked"]:
+            if not locked:
                 raise idempotency.in_progress()
             # Locked, yet a row is there: a claim committed in progress and presumed dead
             # (``stored_answer``). This answer replaces it.
+            taken_over = True
+        session.info[KEYED] = {**scope, "request_hash": digest, "claim_seconds": claim_seconds}
         try:
             response = await inner(request)
         except Exception as exc:
+            if isinstance(exc, DomainError) and exc.code == "REQUEST_IN_PROGRESS":
+                raise  # commit_step found a twin's claim: not an answer to store
             answered = problems.render(request, exc) if problems.to_domain_error(exc) else None
             if answered is None or answered.status_code >= 500:
-                await _free_committed_claim(session, claimed)
+                await _free_committed_claim(session)
                 raise
             response = answered
         if response.status_code >= 500:
-            await _free_committed_claim(session, claimed)
+            await _free_committed_claim(session)
             return response  # not an answer: the rollback frees the key
         answer = idempotency.answer(response)
         store = {**scope, "request_hash": digest, **answer}
+        claimed: int | None = session.info.get(CLAIM_ID)  # committed in progress by a first step
         if response.status_code >= 400:
-            # The work is undone, and with it the lock; the 4xx is stored in a transaction of its
-            # own under the lock taken again (waiting, briefly). A twin that slipped in between
-            # and stored its answer first has the key: that answer is the one returned.
+            return await _store_refusal(session, response, lock, store, claim_seconds)
+        if session.new or session.dirty or session.deleted:
+            await session.flush()  # the work's own statements first, then its answer
+        if claimed is not None:
+            # On the connection of the transaction now open, after the step.
+            await idempotency.COMPLETE.execute(await driver(session), {"claimed": claimed, **answer})
+        elif taken_over:
+            await (await session.connection()).execute(idempotency.STORE, store)
+        elif await idempotency.ANSWER.fetchrow(await driver(session), store) is None:
+            # A twin committed its answer after TAKE's snapshot and before its lock: that answer is
+            # the key's, and this request's work is undone.
             await _rollback(session)
             discard_pending(session)
-            conn = await session.connection()
-            await conn.execute(idempotency.LOCK, lock)
-            stored = await idempotency.stored_answer(conn, scope, digest, claim_seconds, own=claimed)
-            if stored is not None:
-                return stored
-            await conn.execute(idempotency.STORE, store)
-        elif claimed is None:  # a dead claim, taken over
-            await (await session.connection()).execute(idempotency.STORE, store)
-        else:
-            if session.new or session.dirty or session.deleted:
-                await session.flush()
-            # The connection of the transaction now open: a route may have committed a step.
-            await idempotency.COMPLETE.execute(await driver(session), {"claimed": claimed, **answer})
+            stored = await idempotency.stored_answer(await session.connection(), scope, digest, claim_seconds)
+            if stored is None:
+                raise idempotency.in_progress()
+            return stored
         await _commit(session)
         return response
 
 
-async def _free_committed_claim(session: AsyncSession, claimed: int | None) -> None:
+async def _store_refusal(
+    session: AsyncSession,
+    response: Response,
+    lock: dict[str, int],
+    store: dict[str, Any],
+    claim_seconds: float,
+) -> Response:
+    """A 4xx under a key: the work is undone, and with it the lock; the 4xx is stored in a transaction
+    of its own under the lock taken again (waiting, briefly). A twin that slipped in between and
+    stored its answer first has the key: that answer is the one returned."""
+    await _rollback(session)
+    discard_pending(session)
+    conn = await session.connection()
+    await conn.execute(idempotency.LOCK, lock)
+    scope = {k: store[k] for k in idempotency.SCOPE}
+    own = session.info.get(CLAIM_ID)
+    stored = await idempotency.stored_answer(conn, scope, store["request_hash"], claim_seconds, own=own)
+    if stored is not None:
+        return stored
+    await conn.execute(idempotency.STORE, store)
+    await _commit(session)
+    return response
+
+
+async def _free_committed_claim(session: AsyncSession) -> None:
     """A 5xx or an error after ``commit_step``: the rollback cannot free the key, whose claim that
     step committed, so the claim is deleted — the retry then runs at once instead of waiting
     ``idempotency_claim_seconds``. When that fails too (the database gone), the claim expires."""
+    claimed: int | None = session.info.get(CLAIM_ID)
     if claimed is None or not session.info.get(STEPPED):
         return
     try:
@@ -286,6 +324,15 @@ async def commit_step(session: AsyncSession) -> None:
     HTTP between two steps (contract_api's payments). Never hold a transaction, its locks or a pooled
     connection across an HTTP call (``concurrency.py``); the next statement begins a new transaction,
     which ``TransactionalRoute`` commits as usual."""
+    keyed: dict[str, object] | None = session.info.get(KEYED)
+    if keyed is not None and CLAIM_ID not in session.info:
+        # Under a key, the step commits its claim "in progress": a twin then hears 409 while this
+        # request calls the other service. A twin that answered first (after TAKE's snapshot) has
+        # the key: a 409 here, whose 4xx path then replays that answer.
+        claimed = await idempotency.CLAIM.fetchrow(await driver(session), keyed)
+        if claimed is None:
+            raise idempotency.in_progress()
+        session.info[CLAIM_ID] = claimed["id"]
     await _commit(session)
     await session.commit()  # SQLAlchemy's side (it sends nothing)
     await session.run_sync(release)  # the connection goes back to the pool

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import timedelta
 
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.common.idempotency import lock_key
+from services.common.idempotency import body_hash, lock_key
 from services.common.models import AuditEvent, Event, IdempotencyKey, Region
 from tests.conftest import Tokens
 
@@ -190,3 +191,55 @@ async def test_32_twins_across_worker_processes_write_once(
     assert await _count_regions(engine, BODY["code"]) == 1
     async with engine.connect() as conn:
         assert (await conn.execute(select(func.count()).select_from(Event))).scalar_one() == 1
+
+
+async def _waiting_on_a_row_lock(engine: AsyncEngine, statement: str) -> bool:
+    async with engine.connect() as conn:
+        waiting = (
+            select(func.count())
+            .where(text("wait_event_type = 'Lock'"), text("query LIKE :q").bindparams(q=f"{statement}%"))
+            .select_from(text("pg_stat_activity"))
+        )
+        return bool((await conn.execute(waiting)).scalar_one())
+
+
+async def test_an_answer_committed_after_the_look_up_is_the_one_returned(
+    api: httpx.AsyncClient, tokens: Tokens, engine: AsyncEngine
+) -> None:
+    """The key's look-up reads its snapshot before the lock is taken (one statement,
+    ``idempotency.TAKE``), so a twin's answer committed in between is not seen there: the answer's
+    own insert meets it (``ON CONFLICT``), the request's work is undone and the twin's answer
+    returned. The twin here is a transaction that has inserted its answer and not committed: the
+    request's insert waits on it, and the twin commits then."""
+    body = {"code": "530102983", "name": "迟到街道"}
+    scope = {
+        "service": "staffing",
+        "sub": "late",
+        "method": "POST",
+        "route": "/api/v1/regions",
+        "key": "late",
+    }
+    h = {**tokens.headers("county_official", "530102", sub="late"), "Idempotency-Key": "late"}
+    twins_answer = b'{"code":"530102983","from":"the twin"}'
+    async with engine.connect() as twin:
+        await twin.execute(
+            insert(IdempotencyKey).values(
+                **scope, request_hash=body_hash("application/json", json.dumps(body).encode()),
+                state="completed", response_status=201, response_body=twins_answer,
+                response_headers={"content-type": "application/json"}, completed_at=func.now(),
+            )
+        )  # fmt: skip
+        request = asyncio.create_task(api.post("/api/v1/regions", json=body, headers=h))
+        for _ in range(500):
+            if await _waiting_on_a_row_lock(engine, "INSERT INTO idempotency_keys"):
+                break
+            await asyncio.sleep(0.01)
+        else:
+            raise AssertionError("the request's answer never waited on the twin's")
+        await twin.commit()
+    r = await asyncio.wait_for(request, 10)
+    assert (r.status_code, r.content, r.headers["idempotent-replayed"]) == (201, twins_answer, "true")
+    assert await _count_regions(engine, body["code"]) == 0  # the request's own work was undone
+    async with engine.connect() as conn:
+        audits = select(func.count()).where(AuditEvent.resource_id == body["code"])
+        assert (await conn.execute(audits)).scalar_one() == 0

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from fastapi import Depends
 from pydantic import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.common.app import create_service_app, router
@@ -132,14 +132,7 @@ async def test_a_claim_left_in_progress_is_running_until_claim_seconds_then_dead
 ) -> None:
     """Just below the bound its request is taken to be running; just above, to have died between
     its steps, and the retry takes the claim over and answers."""
-    async with engine.begin() as conn:
-        await conn.execute(
-            IdempotencyKey.__table__.insert().values(
-                service="stepped", sub="stepper", method="POST", route="/stepped/{name}", key="k-left",
-                request_hash=body_hash("", b""), state="in_progress",
-                created_at=func.now() - timedelta(seconds=age),
-            )
-        )  # fmt: skip
+    await _left_in_progress(engine, "k-left", age)
     retry = await client.post("/stepped/d", headers=_headers(tokens, "k-left"))
     assert retry.status_code == status, retry.text
     if status == 409:
@@ -148,6 +141,71 @@ async def test_a_claim_left_in_progress_is_running_until_claim_seconds_then_dead
         again = await client.post("/stepped/d", headers=_headers(tokens, "k-left"))
         assert (again.status_code, again.headers["idempotent-replayed"]) == (201, "true")
         assert await _steps_done(engine, "d") == 1
+
+
+async def _left_in_progress(engine: AsyncEngine, key: str, age: float) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(
+            IdempotencyKey.__table__.insert().values(
+                service="stepped", sub="stepper", method="POST", route="/stepped/{name}", key=key,
+                request_hash=body_hash("", b""), state="in_progress",
+                created_at=func.now() - timedelta(seconds=age),
+            )
+        )  # fmt: skip
+
+
+async def test_a_dead_claim_taken_over_is_young_again_once_its_step_commits(
+    client: httpx.AsyncClient, tokens: Tokens, engine: AsyncEngine
+) -> None:
+    """The retry that took a dead claim over commits it afresh with its own step: while that retry
+    calls the other service, a twin hears 409 rather than taking the claim over in turn."""
+    await _left_in_progress(engine, "k-dead", CLAIM_SECONDS + 1)
+    PARKED["e"], RELEASE["e"] = asyncio.Event(), asyncio.Event()
+    h = _headers(tokens, "k-dead")
+    retry = asyncio.create_task(client.post("/stepped/e", params={"then": "wait"}, headers=h))
+    await asyncio.wait_for(PARKED["e"].wait(), 10)
+    twin = await asyncio.wait_for(client.post("/stepped/e", params={"then": "wait"}, headers=h), 10)
+    assert twin.status_code == 409 and twin.json()["code"] == "REQUEST_IN_PROGRESS"
+    RELEASE["e"].set()
+    assert (await retry).status_code == 201
+    assert await _steps_done(engine, "e") == 1
+
+
+async def test_a_step_behind_a_twins_answer_is_not_committed(
+    client: httpx.AsyncClient, tokens: Tokens, engine: AsyncEngine
+) -> None:
+    """A twin's answer committed after the key's look-up (whose snapshot is taken before its lock)
+    meets the step's claim: the step is not committed, the request hears 409, and a retry gets the
+    twin's answer. The twin is a transaction holding its answer uncommitted until the claim waits."""
+    twins_answer = b'{"name":"the twin"}'
+    async with engine.connect() as twin:
+        await twin.execute(
+            IdempotencyKey.__table__.insert().values(
+                service="stepped", sub="stepper", method="POST", route="/stepped/{name}", key="k-behind",
+                request_hash=body_hash("", b""), state="completed", response_status=201,
+                response_headers={"content-type": "application/json"}, response_body=twins_answer,
+                completed_at=func.now(),
+            )
+        )  # fmt: skip
+        request = asyncio.create_task(client.post("/stepped/f", headers=_headers(tokens, "k-behind")))
+        async with engine.connect() as conn:
+            for _ in range(500):
+                waiting = text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+                if (await conn.execute(waiting)).scalar_one():
+                    break
+                await asyncio.sleep(0.01)
+            else:
+                raise AssertionError("the step's claim never waited on the twin's answer")
+        await twin.commit()
+    late = await asyncio.wait_for(request, 10)
+    assert late.status_code == 409 and late.json()["code"] == "REQUEST_IN_PROGRESS"
+    assert await _steps_done(engine, "f") == 0
+    retry = await client.post("/stepped/f", headers=_headers(tokens, "k-behind"))
+    assert (retry.status_code, retry.content, retry.headers["idempotent-replayed"]) == (
+        201,
+        twins_answer,
+        "true",
+    )
 
 
 @pytest.mark.parametrize(("claim", "accepted"), [(10.0, False), (10.5, True)])
