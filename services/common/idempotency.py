@@ -89,7 +89,7 @@ _IN_SCOPE = [getattr(IdempotencyKey, c) == bindparam(c) for c in SCOPE]
 # A keyed write's first statement: the scope's lock, taken without waiting, and the row the key has
 # already, if any (``found``). No claim is written here: under the lock, a new key's answer is
 # inserted once, with the work (``ANSWER``), instead of a claim inserted first and updated at the end
-# — one row written, not two (bench/keyed_sql.py). The look-up's snapshot is taken as the statement
+# — one row version written, not two (bench/keyed_sql.py). The look-up's snapshot is taken as the statement
 # starts, before the lock is: a twin that commits its answer in between is found by ``ANSWER``'s
 # conflict instead (``transaction._idempotent``).
 TAKE = Statement(

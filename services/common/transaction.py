@@ -26,10 +26,10 @@ so the key is released only by the commit that makes the answer visible, or by a
 a crash, a dropped connection: PostgreSQL frees the lock itself, and the retry runs again at once).
 Under the lock, nothing but the answer needs a row: the first statement takes the lock and looks the
 key up (``idempotency.TAKE``), and the key's row is inserted once, with its answer, at the end
-(``idempotency.ANSWER``) — an insert and no update, a third less of PostgreSQL's CPU for the key
-(bench/keyed_sql.py). That look-up's snapshot predates its lock, so a twin's answer committed in
-between is met by the answer's insert instead (its ``ON CONFLICT``): the work is undone and the
-twin's answer returned.
+(``idempotency.ANSWER``) — an insert and no update: about a fifth less of PostgreSQL's CPU per
+keyed write (bench/README.md, "Fewer round trips for a keyed write, and one row for its key"). That
+look-up's snapshot predates its lock, so a twin's answer committed in between is met by the
+answer's insert instead (its ``ON CONFLICT``): the work is undone and the twin's answer returned.
 The spec's hint — a claim row committed in its own transaction before the work — gives the same
 answers, but cost every keyed write a second commit (a WAL flush) and left a crashed request's key
 "in progress" until it was presumed stale. A 4xx answer is stored too, after its work is rolled
@@ -327,8 +327,9 @@ async def commit_step(session: AsyncSession) -> None:
     keyed: dict[str, object] | None = session.info.get(KEYED)
     if keyed is not None and CLAIM_ID not in session.info:
         # Under a key, the step commits its claim "in progress": a twin then hears 409 while this
-        # request calls the other service. A twin that answered first (after TAKE's snapshot) has
-        # the key: a 409 here, whose 4xx path then replays that answer.
+        # request calls the other service. A twin that answered or claimed first (after TAKE's
+        # snapshot) has the key: the step is not committed, and the 409 is not stored (a retry
+        # gets that twin's answer).
         claimed = await idempotency.CLAIM.fetchrow(await driver(session), keyed)
         if claimed is None:
             raise idempotency.in_progress()
