@@ -25,6 +25,7 @@ import asyncpg
 import httpx
 import jwt
 import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from gateway.app import create_app as create_gateway
@@ -438,3 +439,22 @@ async def live_staffing(db_url: str, data_dir: Path) -> AsyncIterator[httpx.Asyn
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(timeout=10)
+
+
+async def until_waiting_on_a_lock(engine: AsyncEngine, statement: str, seconds: float = 5.0) -> None:
+    """Return once a backend of the test database is waiting on a lock in a statement starting with
+    ``statement`` (``pg_stat_activity``); an AssertionError if none does within ``seconds``. Each look
+    is a transaction of its own: inside one, PostgreSQL answers every look from the first one's
+    snapshot of the statistics."""
+    waiting = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+        " AND wait_event_type = 'Lock' AND ltrim(query) LIKE :q"
+    ).bindparams(q=f"{statement}%")
+    async with engine.connect() as conn:
+        for _ in range(int(seconds / 0.01)):
+            found = (await conn.execute(waiting)).scalar_one()
+            await conn.rollback()
+            if found:
+                return
+            await asyncio.sleep(0.01)
+    raise AssertionError(f"no statement {statement!r} waited on a lock")

@@ -7,12 +7,12 @@ import json
 from datetime import timedelta
 
 import httpx
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.common.idempotency import body_hash, lock_key
 from services.common.models import AuditEvent, Event, IdempotencyKey, Region
-from tests.conftest import Tokens
+from tests.conftest import Tokens, until_waiting_on_a_lock
 
 BODY = {"code": "530102980", "name": "幂等街道"}
 
@@ -193,16 +193,6 @@ async def test_32_twins_across_worker_processes_write_once(
         assert (await conn.execute(select(func.count()).select_from(Event))).scalar_one() == 1
 
 
-async def _waiting_on_a_row_lock(engine: AsyncEngine, statement: str) -> bool:
-    async with engine.connect() as conn:
-        waiting = (
-            select(func.count())
-            .where(text("wait_event_type = 'Lock'"), text("query LIKE :q").bindparams(q=f"{statement}%"))
-            .select_from(text("pg_stat_activity"))
-        )
-        return bool((await conn.execute(waiting)).scalar_one())
-
-
 async def test_an_answer_committed_after_the_look_up_is_the_one_returned(
     api: httpx.AsyncClient, tokens: Tokens, engine: AsyncEngine
 ) -> None:
@@ -230,12 +220,7 @@ async def test_an_answer_committed_after_the_look_up_is_the_one_returned(
             )
         )  # fmt: skip
         request = asyncio.create_task(api.post("/api/v1/regions", json=body, headers=h))
-        for _ in range(500):
-            if await _waiting_on_a_row_lock(engine, "INSERT INTO idempotency_keys"):
-                break
-            await asyncio.sleep(0.01)
-        else:
-            raise AssertionError("the request's answer never waited on the twin's")
+        await until_waiting_on_a_lock(engine, "INSERT INTO idempotency_keys")  # the answer, on the twin's
         await twin.commit()
     r = await asyncio.wait_for(request, 10)
     assert (r.status_code, r.content, r.headers["idempotent-replayed"]) == (201, twins_answer, "true")

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from fastapi import Depends
 from pydantic import ValidationError
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.common.app import create_service_app, router
@@ -27,7 +27,7 @@ from services.common.idempotency import body_hash
 from services.common.models import AuditEvent, IdempotencyKey
 from services.common.settings import Settings
 from services.common.transaction import Session, commit_step
-from tests.conftest import Tokens
+from tests.conftest import Tokens, until_waiting_on_a_lock
 
 CLAIM_SECONDS = 30.0
 stepped = router(prefix="/stepped")
@@ -188,14 +188,7 @@ async def test_a_step_behind_a_twins_answer_is_not_committed(
             )
         )  # fmt: skip
         request = asyncio.create_task(client.post("/stepped/f", headers=_headers(tokens, "k-behind")))
-        async with engine.connect() as conn:
-            for _ in range(500):
-                waiting = text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
-                if (await conn.execute(waiting)).scalar_one():
-                    break
-                await asyncio.sleep(0.01)
-            else:
-                raise AssertionError("the step's claim never waited on the twin's answer")
+        await until_waiting_on_a_lock(engine, "INSERT INTO idempotency_keys")  # the step's claim
         await twin.commit()
     late = await asyncio.wait_for(request, 10)
     assert late.status_code == 409 and late.json()["code"] == "REQUEST_IN_PROGRESS"
