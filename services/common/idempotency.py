@@ -1,9 +1,9 @@
 """``Idempotency-Key``: the key's scope, its statements and its stored answers (README *Idempotency*).
 
-The flow — claim, work, answer, all in the request's one transaction — is ``transaction.py``'s; this
+The flow — lock, work, answer, all in the request's one transaction — is ``transaction.py``'s; this
 module holds what it is made of. The statements on the path every keyed write takes (the lock and
-look-up, the answer) are ``database.Statement``s, run on the driver connection; the rest (a replay, a 4xx
-stored after its work was rolled back) run through SQLAlchemy like any other statement.
+look-up, the answer) are ``database.Statement``s, run on the driver connection; the rest (a replay,
+a 4xx stored after its work was rolled back) run through SQLAlchemy like any other statement.
 """
 
 from __future__ import annotations
@@ -88,10 +88,10 @@ def reused() -> DomainError:
 _IN_SCOPE = [getattr(IdempotencyKey, c) == bindparam(c) for c in SCOPE]
 # A keyed write's first statement: the scope's lock, taken without waiting, and the row the key has
 # already, if any (``found``). No claim is written here: under the lock, a new key's answer is
-# inserted once, with the work (``ANSWER``), instead of a claim inserted first and updated at the end
-# — one row version written, not two (bench/keyed_sql.py). The look-up's snapshot is taken as the statement
-# starts, before the lock is: a twin that commits its answer in between is found by ``ANSWER``'s
-# conflict instead (``transaction._idempotent``).
+# inserted once, with the work (``ANSWER``), instead of a claim inserted first and updated at the
+# end — one row version written, not two (bench/keyed_sql.py). The look-up's snapshot is taken as
+# the statement starts, before the lock is: a twin that commits its answer in between is found by
+# ``ANSWER``'s conflict instead (``transaction._idempotent``).
 TAKE = Statement(
     select(
         func.pg_try_advisory_xact_lock(bindparam("lock", type_=BigInteger)).label("locked"),

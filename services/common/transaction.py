@@ -74,7 +74,7 @@ from services.common.errors import DomainError
 
 log = logging.getLogger("jiuzhu.db")
 STEPPED = "jiuzhu.committed_step"  # a commit_step ran: the request's claim, if any, is committed
-KEYED = "jiuzhu.idempotency_scope"  # the request holds its key's lock: the scope and the body's hash
+KEYED = "jiuzhu.idempotency_scope"  # the request holds its key's lock: its scope, body hash, claim life
 CLAIM_ID = "jiuzhu.claim_id"  # the claim a commit_step committed in progress for it
 
 READS = frozenset({"GET", "HEAD"})
