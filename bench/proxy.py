@@ -1,6 +1,7 @@
 """The gateway alone: its CPU per proxied write, in front of an upstream that answers at once.
 
     .venv/bin/python bench/proxy.py [--seconds 8] [--rounds 3] [--connections 32] [--baseline REV ...]
+                                    [--delay-ms 0] [--workers 1]
 
 Through the whole stack a write's figures mix the gateway's cost with staffing_api's, PostgreSQL's and
 wrk's, all on the same two cores, and they move by tens of percent between runs. Here the gateway —
@@ -33,6 +34,7 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._stack import checkout, free_port_block, running_stack
+from bench.cpu import cpu_seconds
 from bench.gateway import townships
 from bench.load import generator, run_post
 from bench.writes import dsn_of
@@ -43,6 +45,9 @@ RESPONSE = (
     b"HTTP/1.1 201 Created\r\ncontent-type: application/json\r\nlocation: /api/v1/regions/530102001501\r\n"
     b"content-length: " + str(len(ANSWER)).encode() + b"\r\n\r\n" + ANSWER
 )
+
+
+DELAY = 0.0  # seconds the upstream waits before each answer (``--delay-ms``)
 
 
 class _Answering(asyncio.Protocol):
@@ -62,6 +67,13 @@ class _Answering(asyncio.Protocol):
             if len(self.pending) < end + 4 + length:
                 return
             self.pending = self.pending[end + 4 + length :]
+            if DELAY:
+                asyncio.get_running_loop().call_later(DELAY, self._answer)
+            else:
+                self.transport.write(RESPONSE)
+
+    def _answer(self) -> None:
+        if not self.transport.is_closing():
             self.transport.write(RESPONSE)
 
 
@@ -78,9 +90,16 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--baseline", action="append", default=[], help="a git revision to measure beside")
+    parser.add_argument(
+        "--delay-ms", type=float, default=0.0,
+        help="the upstream answers each request this late, as a busy service would (in order per connection)",
+    )  # fmt: skip
+    parser.add_argument("--workers", type=int, default=1, help="gateway worker processes (uvicorn --workers)")
     parser.add_argument("--upstream", type=int, help=argparse.SUPPRESS)  # the answering server's own process
     args = parser.parse_args()
     if args.upstream:
+        global DELAY  # the answering process's one setting
+        DELAY = args.delay_ms / 1000
         asyncio.run(_serve(args.upstream))
         return
     env_base = {"JIUZHU_RATE_PER_SUB": "1000000", "JIUZHU_BURST_PER_SUB": "1000000"}
@@ -88,9 +107,11 @@ def main() -> None:
     with ExitStack() as running:
         stack = running.enter_context(running_stack(env_base))
         upstream_port = free_port_block(1)
-        answering = subprocess.Popen([sys.executable, __file__, "--upstream", str(upstream_port)])
+        answering = subprocess.Popen(
+            [sys.executable, __file__, "--upstream", str(upstream_port), "--delay-ms", str(args.delay_ms)]
+        )
         running.callback(answering.terminate)
-        builds: list[tuple[str, int, psutil.Process]] = []
+        builds: list[tuple[str, int, list[psutil.Process]]] = []
         for n, revision in enumerate([*args.baseline, ""]):
             source = running.enter_context(checkout(revision)) if revision else None
             port = free_port_block(1)
@@ -108,21 +129,29 @@ def main() -> None:
             if source is not None:
                 env["PYTHONPATH"] = str(source)  # ahead of the editable install of this checkout
             cmd = [sys.executable, "-m", "uvicorn", "--factory", "gateway.app:create_app", "--port", str(port),
-                   "--no-server-header", "--log-level", "warning"]  # fmt: skip
+                   "--no-server-header", "--log-level", "warning",
+                   *(["--workers", str(args.workers)] if args.workers > 1 else [])]  # fmt: skip
             log = (stack.data_dir / f"proxy-{n}.log").open("w")
             proc = subprocess.Popen(cmd, env=env, cwd=source, stderr=log)
             running.callback(proc.wait)
             running.callback(proc.terminate)
-            builds.append((revision or "this checkout", port, psutil.Process(proc.pid)))
+            builds.append((revision or "this checkout", port, [psutil.Process(proc.pid)]))
         time.sleep(6)  # the gateways start
+        # With --workers, uvicorn's parent forks them: the gateway's CPU is the whole tree's.
+        builds = [
+            (name, port, [procs[0], *procs[0].children(recursive=True)]) for name, port, procs in builds
+        ]
         token = stack.token("province_admin", "53", sub="bench")
         for _name, port, _proc in builds:  # unmeasured: pools, the token cache
             run_post(f"http://127.0.0.1:{port}/api/v1/regions", token, args.connections, 3, towns, 400, None)
         figures: dict[str, list[tuple[float, float]]] = {name: [] for name, _, _ in builds}
-        print(f"load generator: {generator()}; {args.connections} connections, {args.seconds:g} s per run")
+        print(
+            f"load generator: {generator()}; {args.connections} connections, {args.seconds:g} s per run,"
+            f" upstream answers after {args.delay_ms:g} ms; {args.workers} gateway worker(s)"
+        )
         for round_ in range(1, args.rounds + 1):
-            for name, port, proc in builds:
-                before = proc.cpu_times()
+            for name, port, procs in builds:
+                before = cpu_seconds(procs)
                 result = run_post(
                     f"http://127.0.0.1:{port}/api/v1/regions",
                     token,
@@ -132,10 +161,7 @@ def main() -> None:
                     500,
                     None,
                 )
-                after = proc.cpu_times()
-                cpu = (
-                    (after.user - before.user + after.system - before.system) / max(1, result.requests) * 1e6
-                )
+                cpu = (cpu_seconds(procs) - before) / max(1, result.requests) * 1e6
                 figures[name].append((result.rps, cpu))
                 print(
                     f"round {round_}  {name:<16} {result.rps:>7.0f} requests/s  gateway CPU {cpu:>5.0f} µs a request"
