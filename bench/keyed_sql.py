@@ -4,7 +4,7 @@
 
 A new region under an ``Idempotency-Key`` is five round trips (``BEGIN``, the claim, the insert, the
 answer, ``COMMIT``; ``tests/common/test_round_trips.py``). This runs the same shape of transaction
-from asyncpg clients on an embedded PostgreSQL of its own, in five variants, at 1 and 64 clients, and
+from asyncpg clients on an embedded PostgreSQL of its own, in seven variants, at 1 and 64 clients, and
 prints transactions/s with the CPU each costs the client process and the PostgreSQL backends:
 
 * ``A bound, 5 round trips``: today's shape — each statement prepared (asyncpg caches the plan);
@@ -14,7 +14,8 @@ prints transactions/s with the CPU each costs the client process and the Postgre
 * ``C EXECUTE, 3 round trips``: B with the two statements ``PREPARE``d once per connection;
 * ``D late claim, 5 round trips``: no claim row until the end — the lock and a look-up first, one
   ``INSERT`` of the answer instead of an insert and an update;
-* ``E late claim + EXECUTE, 3 round trips``: D folded into ``BEGIN`` and ``COMMIT`` as in C.
+* ``E late claim + EXECUTE, 3 round trips``: D folded into ``BEGIN`` and ``COMMIT`` as in C;
+* ``F`` and ``G``: D with only its answer sent with ``COMMIT`` — inline (F), or ``EXECUTE``d (G).
 
 Everything shares the machine's cores, so what counts is the client's and the server's CPU together
 (bench/README.md, "Fewer round trips for a keyed write").
@@ -155,12 +156,33 @@ async def late_executed(conn: asyncpg.Connection, key: str) -> None:
     await conn.execute(f"EXECUTE store({args}, 201, {text(HEADERS)}::jsonb, {blob(BODY)}); COMMIT")
 
 
+async def late_answer_inline(conn: asyncpg.Connection, key: str) -> None:
+    await conn.execute("BEGIN")
+    await conn.fetchrow(LOOK_UP, lock_of(key), *SCOPE, key)
+    await conn.fetchrow(WORK, key)
+    values = ", ".join(text(v) for v in (*SCOPE, key, HASH))
+    await conn.execute(
+        "INSERT INTO keys (service, sub, method, route, key, request_hash, state, status, headers, body,"
+        f" completed_at) VALUES ({values}, 'completed', 201, {text(HEADERS)}::jsonb, {blob(BODY)}, now()); COMMIT"
+    )
+
+
+async def late_answer_executed(conn: asyncpg.Connection, key: str) -> None:
+    await conn.execute("BEGIN")
+    await conn.fetchrow(LOOK_UP, lock_of(key), *SCOPE, key)
+    await conn.fetchrow(WORK, key)
+    args = ", ".join(text(v) for v in (*SCOPE, key, HASH))
+    await conn.execute(f"EXECUTE store({args}, 201, {text(HEADERS)}::jsonb, {blob(BODY)}); COMMIT")
+
+
 VARIANTS: dict[str, Callable[[asyncpg.Connection, str], Awaitable[None]]] = {
     "A bound, 5 round trips": bound,
     "B inline, 3 round trips": inline,
     "C EXECUTE, 3 round trips": executed,
     "D late claim, 5 round trips": late,
     "E late claim + EXECUTE, 3": late_executed,
+    "F D, answer inline+COMMIT, 4": late_answer_inline,
+    "G D, answer EXECUTE+COMMIT, 4": late_answer_executed,
 }
 
 
