@@ -2,18 +2,19 @@
 
     .venv/bin/python bench/keyed_sql.py [--seconds 4] [--rounds 2]        (also in `make bench`)
 
-A new region under an ``Idempotency-Key`` is five round trips (``BEGIN``, the claim, the insert, the
-answer, ``COMMIT``; ``tests/common/test_round_trips.py``). This runs the same shape of transaction
+A new region under an ``Idempotency-Key`` is five round trips (``BEGIN``, the key's lock and look-up,
+the insert, the answer, ``COMMIT``; ``tests/common/test_round_trips.py``). This runs the same shape of transaction
 from asyncpg clients on an embedded PostgreSQL of its own, in seven variants, at 1 and 64 clients, and
 prints transactions/s with the CPU each costs the client process and the PostgreSQL backends:
 
-* ``A bound, 5 round trips``: today's shape — each statement prepared (asyncpg caches the plan);
+* ``A bound, 5 round trips``: the shape before 0e8bd0a, a claim inserted first and updated with the
+  answer — each statement prepared (asyncpg caches the plan);
 * ``B inline, 3 round trips``: the claim (a plpgsql function raising when it cannot claim) sent with
   ``BEGIN``, the answer with ``COMMIT``, in simple-protocol messages with every value written as hex
   literals — parsed and planned by the server every time;
 * ``C EXECUTE, 3 round trips``: B with the two statements ``PREPARE``d once per connection;
-* ``D late claim, 5 round trips``: no claim row until the end — the lock and a look-up first, one
-  ``INSERT`` of the answer instead of an insert and an update;
+* ``D late claim, 5 round trips``: today's shape (0e8bd0a): no claim row until the end — the lock and
+  a look-up first, one ``INSERT`` of the answer instead of an insert and an update;
 * ``E late claim + EXECUTE, 3 round trips``: D folded into ``BEGIN`` and ``COMMIT`` as in C;
 * ``F`` and ``G``: D with only its answer sent with ``COMMIT`` — inline (F), or ``EXECUTE``d (G).
 
