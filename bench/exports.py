@@ -40,7 +40,7 @@ class PeakMemory:
         self.procs, self.peak, self._stop = procs, 0.0, threading.Event()
 
     def rss(self) -> float:
-        return sum(p.memory_info().rss for p in self.procs) / (1 << 20)
+        return float(sum(p.memory_info().rss for p in self.procs) / (1 << 20))
 
     def __enter__(self) -> PeakMemory:
         self.resting = self.rss()
@@ -143,7 +143,7 @@ def main() -> None:
 
                 from openpyxl import load_workbook
 
-                return load_workbook(BytesIO(r.content), read_only=True).worksheets[0].max_row - 1
+                return int(load_workbook(BytesIO(r.content), read_only=True).worksheets[0].max_row) - 1
 
             pages("5301")  # warm up: connections, the rule set, the plan cache
             table = []

@@ -190,7 +190,7 @@ def describe(p: psutil.Process) -> str:
 def _rss(p: psutil.Process) -> float:
     """A process and its children (a service's uvicorn parent and its worker processes), MiB."""
     try:
-        return sum(q.memory_info().rss for q in [p, *p.children(recursive=True)]) / 2**20
+        return float(sum(q.memory_info().rss for q in [p, *p.children(recursive=True)]) / 2**20)
     except psutil.Error:
         return 0.0
 
