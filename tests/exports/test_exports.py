@@ -15,7 +15,7 @@ import pytest
 from openpyxl import load_workbook
 
 from services.common.settings import Settings
-from tests.conftest import Stack, Tokens
+from tests.conftest import Stack, Tokens, business_day
 from tests.contracts.conftest import World, make_world
 from tests.contracts.test_contracts import COUNTY
 from tests.funds.conftest import ACCEPTANCE, Funds
@@ -240,16 +240,17 @@ async def test_penalty_lists_and_reports(stack: Stack, tokens: Tokens, case: Cas
     sees its own only, as in JSON."""
     await case.confirmed("1.5")
     await case.confirmed("3")
+    year = business_day().year  # the deductions fall in the year they are confirmed (Yunnan's)
     h = tokens.headers(*COUNTY)
     expected = await json_rows(stack.gateway, "/api/v1/violations", h)
     rows = read_csv(await stack.gateway.get("/api/v1/violations?format=csv", headers=h))
     assert [x["id"] for x in rows] == [str(x["id"]) for x in expected] and len(rows) == 2
     assert sorted(x["amount"] for x in rows) == ["4275.00", "8550.00"]
     sheet, _ = read_xlsx(
-        await stack.gateway.get("/api/v1/deduction-summary?year=2026&format=xlsx", headers=h)
+        await stack.gateway.get(f"/api/v1/deduction-summary?year={year}&format=xlsx", headers=h)
     )
     header = [c.value for c in sheet[1]]
-    summary = (await stack.gateway.get("/api/v1/deduction-summary?year=2026", headers=h)).json()["items"]
+    summary = (await stack.gateway.get(f"/api/v1/deduction-summary?year={year}", headers=h)).json()["items"]
     assert sheet.max_row - 1 == len(summary) == 1
     money_columns = [i for i, c in enumerate(sheet[2]) if c.number_format == "0.00"]
     assert money_columns, header

@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from tests.conftest import Stack
+from tests.conftest import Stack, business_day
 from tests.penalties.conftest import TOWNSHIP, Case
 
 
@@ -196,14 +196,16 @@ async def test_who_reads_the_ledger(case: Case) -> None:
     ):
         assert (await case.penalty.get(url, headers=headers)).status_code == status, headers
     summary = await case.penalty.get(
-        "/api/v1/deduction-summary", params={"year": 2026}, headers=case.county()
+        "/api/v1/deduction-summary", params={"year": business_day().year}, headers=case.county()
     )
     (item,) = summary.json()["items"]
     assert (item["contract_id"], item["violations"], item["deducted"], item["outstanding"]) == (
         case.contract, {"falsification": 1}, "4275.00", "4275.00",
     )  # fmt: skip
-    mine = await case.penalty.get("/api/v1/deduction-summary", params={"year": 2026}, headers=case.world.h)
+    mine = await case.penalty.get(
+        "/api/v1/deduction-summary", params={"year": business_day().year}, headers=case.world.h
+    )
     assert len(mine.json()["items"]) == 1
-    theirs = await case.penalty.get("/api/v1/deduction-summary", params={"year": 2026},
+    theirs = await case.penalty.get("/api/v1/deduction-summary", params={"year": business_day().year},
                                     headers=t.headers("contractor", "530102", org_id="999999"))  # fmt: skip
     assert theirs.json()["items"] == []
