@@ -224,10 +224,10 @@ async def _idempotent(request: Request, route: str, key: str, inner: Endpoint) -
     lock = {"lock": idempotency.lock_key(scope)}
     claim_seconds: float = request.app.state.settings.idempotency_claim_seconds
     async with _request_session(request) as session:
-        taken = await idempotency.TAKE.fetchrow(await driver(session), {**lock, **scope})
-        locked = taken is not None and bool(taken["locked"])
+        taken = await idempotency.TAKE.fetchrow(await driver(session), {**lock, **scope})  # one row
+        locked, found = (bool(taken["locked"]), taken["found"]) if taken is not None else (False, None)
         taken_over = False
-        if not locked or (taken is not None and taken["found"] is not None):
+        if not locked or found is not None:
             # A statement of its own: its snapshot sees an answer committed by a twin that held
             # the lock until just now.
             conn = await session.connection()
