@@ -30,12 +30,13 @@ lint: $(STAMP) ## ruff and mypy --strict
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-bench: $(STAMP) ## benchmarks: gateway overhead, quota summary and work-log batch, writes, a keyed write's SQL, the gateway alone, ledger, exports (print tables)
+bench: $(STAMP) ## benchmarks: gateway overhead, quota summary and work-log batch, writes, a keyed write's SQL, a write's SQL on the real schema, the gateway alone, ledger, exports (print tables)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/gateway.py
 	$(BIN)/python bench/quota_summary.py
 	$(BIN)/python bench/writes.py
 	$(BIN)/python bench/keyed_sql.py
+	$(BIN)/python bench/write_sql.py
 	$(BIN)/python bench/proxy.py
 	$(BIN)/python bench/ledger.py
 	$(BIN)/python bench/exports.py
